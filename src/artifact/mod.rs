@@ -1,0 +1,258 @@
+//! The artifact: one versioned, self-describing file (`.kiln`) holding the input schema, the
+//! fitted pipeline, the model, its outputs, provenance and (optionally) a reference profile,
+//! sealed by a SHA-256 content fingerprint.
+//!
+//! This room knows the file format, its versions and its validation. It knows nothing about
+//! execution: `plan/` turns a loaded [`Artifact`] into something that scores.
+//!
+//! File layout (JSON, the readable interchange form):
+//! ```json
+//! {"format": "kiln", "format_version": "1.0", "fingerprint": "sha256:<hex>",
+//!  "created_at": "...", "content": {"schema": ..., "pipeline": [...], "model": ...,
+//!  "outputs": [...], "provenance": ..., "profile": ...}}
+//! ```
+//! The fingerprint is SHA-256 over the canonical encoding of `content`: compact JSON with object
+//! keys sorted and numbers in shortest round-trip form. `created_at` sits outside `content` so
+//! that the same fit gives the same fingerprint at any time.
+
+pub mod model;
+pub mod pipeline;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use model::*;
+pub use pipeline::*;
+
+use crate::error::{Error, KilnStatus, Result};
+use crate::schema::Schema;
+
+/// The format version this library writes, and the newest it reads.
+pub const FORMAT_MAJOR: u32 = 1;
+pub const FORMAT_MINOR: u32 = 0;
+const FORMAT_TAG: &str = "kiln";
+
+/// One output column of the model.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    pub name: String,
+    /// What the number means, e.g. "probability of class 'yes'".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+impl OutputSpec {
+    pub fn new(name: impl Into<String>) -> Self {
+        OutputSpec { name: name.into(), description: String::new() }
+    }
+}
+
+/// Where the artifact came from.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// Producing library, e.g. "xgboost", "lightgbm", "scikit-learn", "kiln".
+    pub library: String,
+    #[serde(default)]
+    pub library_version: String,
+    /// Training parameters as the producing library named them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Fingerprint of the training data, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_fingerprint: Option<String>,
+    /// Random seed of the fit, where there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The kiln version that wrote the artifact.
+    #[serde(default)]
+    pub kiln_version: String,
+}
+
+/// Everything the fingerprint covers.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Content {
+    pub schema: Schema,
+    #[serde(default)]
+    pub pipeline: Vec<Step>,
+    pub model: ModelSpec,
+    pub outputs: Vec<OutputSpec>,
+    #[serde(default)]
+    pub provenance: Provenance,
+    /// Reference profile of the training data (sketches), where one was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<serde_json::Value>,
+}
+
+/// A loaded, validated artifact.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Artifact {
+    pub content: Content,
+    /// `"sha256:<64 hex digits>"` of the canonical content.
+    pub fingerprint: String,
+    /// ISO-8601 creation time (not covered by the fingerprint).
+    pub created_at: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<C> {
+    format: String,
+    format_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
+    content: C,
+}
+
+impl Artifact {
+    /// Seal `content` into a validated artifact, computing its fingerprint.
+    pub fn new(mut content: Content) -> Result<Self> {
+        if content.provenance.kiln_version.is_empty() {
+            content.provenance.kiln_version = crate::VERSION.to_string();
+        }
+        validate::validate(&content)?;
+        let value = serde_json::to_value(&content).map_err(|e| Error::internal(format!("encoding artifact: {e}")))?;
+        let fingerprint = fingerprint_of(&value)?;
+        Ok(Artifact { content, fingerprint, created_at: None })
+    }
+
+    /// Parse and validate an artifact from bytes. `expect_fingerprint`, when given, must match.
+    pub fn from_bytes(bytes: &[u8], expect_fingerprint: Option<&str>) -> Result<Self> {
+        let envelope: Envelope<serde_json::Value> = serde_json::from_slice(bytes).map_err(|e| {
+            let what = if e.is_eof() { "truncated artifact" } else { "malformed artifact" };
+            Error::malformed(format!("{what}: {e}"))
+        })?;
+        if envelope.format != FORMAT_TAG {
+            return Err(Error::malformed(format!("not a kiln artifact: format is '{}', expected 'kiln'", envelope.format)));
+        }
+        check_version(&envelope.format_version)?;
+        let fingerprint = fingerprint_of(&envelope.content)?;
+        if let Some(stored) = &envelope.fingerprint {
+            if *stored != fingerprint {
+                return Err(Error::new(
+                    KilnStatus::FingerprintMismatch,
+                    format!("artifact content does not match its stored fingerprint (stored {stored}, content hashes to {fingerprint}): the file was altered or corrupted"),
+                ));
+            }
+        }
+        if let Some(expected) = expect_fingerprint {
+            check_pin(expected, &fingerprint)?;
+        }
+        let content: Content = serde_json::from_value(envelope.content)
+            .map_err(|e| Error::malformed(format!("artifact content: {e}")))?;
+        validate::validate(&content)?;
+        Ok(Artifact { content, fingerprint, created_at: envelope.created_at })
+    }
+
+    /// Read and validate an artifact file.
+    pub fn load(path: impl AsRef<Path>, expect_fingerprint: Option<&str>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(format!("reading artifact {}: {e}", path.display())))?;
+        Self::from_bytes(&bytes, expect_fingerprint).map_err(|e| e.context(format!("artifact {}", path.display())))
+    }
+
+    /// The artifact file's bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let envelope = Envelope {
+            format: FORMAT_TAG.to_string(),
+            format_version: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
+            fingerprint: Some(self.fingerprint.clone()),
+            created_at: self.created_at.clone(),
+            content: &self.content,
+        };
+        serde_json::to_vec(&envelope).map_err(|e| Error::internal(format!("encoding artifact: {e}")))
+    }
+
+    /// Write the artifact file.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_bytes()?).map_err(|e| Error::io(format!("writing artifact {}: {e}", path.display())))
+    }
+
+    /// Set the creation time (outside the fingerprint).
+    pub fn with_created_at(mut self, at: impl Into<String>) -> Self {
+        self.created_at = Some(at.into());
+        self
+    }
+}
+
+fn check_version(v: &str) -> Result<()> {
+    let parsed = v.split_once('.').and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)));
+    let Some((major, minor)) = parsed else {
+        return Err(Error::malformed(format!("format_version '{v}' is not of the form MAJOR.MINOR")));
+    };
+    if (major, minor) > (FORMAT_MAJOR, FORMAT_MINOR) {
+        return Err(Error::new(
+            KilnStatus::UnsupportedVersion,
+            format!("artifact format version {major}.{minor} is newer than this kiln reads ({FORMAT_MAJOR}.{FORMAT_MINOR}); upgrade kiln"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_pin(expected: &str, actual: &str) -> Result<()> {
+    let norm = |s: &str| s.trim().strip_prefix("sha256:").unwrap_or(s.trim()).to_ascii_lowercase();
+    if norm(expected) != norm(actual) {
+        return Err(Error::new(
+            KilnStatus::FingerprintMismatch,
+            format!("fingerprint mismatch: the host pinned {expected}, the artifact is {actual}"),
+        ));
+    }
+    Ok(())
+}
+
+/// SHA-256 over the canonical JSON encoding of a value.
+fn fingerprint_of(content: &serde_json::Value) -> Result<String> {
+    let mut canonical = Vec::new();
+    write_canonical(content, &mut canonical)?;
+    let digest = Sha256::digest(&canonical);
+    let mut hex = String::with_capacity(7 + 64);
+    hex.push_str("sha256:");
+    for b in digest.iter() {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    Ok(hex)
+}
+
+/// Compact JSON with object keys sorted bytewise, whatever map order serde_json was built with
+/// (a dependency enabling `preserve_order` must not change fingerprints).
+fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
+    use serde_json::Value;
+    let enc = |e: serde_json::Error| Error::internal(format!("canonical encoding: {e}"));
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, k).map_err(enc)?;
+                out.push(b':');
+                write_canonical(&map[k], out)?;
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out)?;
+            }
+            out.push(b']');
+        }
+        scalar => serde_json::to_writer(&mut *out, scalar).map_err(enc)?,
+    }
+    Ok(())
+}

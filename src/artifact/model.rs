@@ -1,0 +1,179 @@
+//! Model descriptions as they are stored in an artifact. Scoring lives in `model/`.
+
+use serde::{Deserialize, Serialize};
+
+/// The model: kiln's own families; importers from other libraries target these.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelSpec {
+    Linear(LinearSpec),
+    TreeEnsemble(TreeEnsembleSpec),
+}
+
+impl ModelSpec {
+    /// Names of the feature columns the model reads, in the order its parameters refer to them.
+    pub fn features(&self) -> &[String] {
+        match self {
+            ModelSpec::Linear(m) => &m.features,
+            ModelSpec::TreeEnsemble(m) => &m.features,
+        }
+    }
+    /// Number of output columns.
+    pub fn n_outputs(&self) -> usize {
+        match self {
+            ModelSpec::Linear(m) => m.intercept.len(),
+            ModelSpec::TreeEnsemble(m) => m.n_targets,
+        }
+    }
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ModelSpec::Linear(_) => "linear",
+            ModelSpec::TreeEnsemble(_) => "tree_ensemble",
+        }
+    }
+}
+
+/// Inverse link applied to the linear predictor.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    /// Regression: the linear predictor itself.
+    Identity,
+    /// Binary logistic / binomial GLM: `1 / (1 + exp(-eta))` on each target.
+    Logit,
+    /// Poisson/gamma/tweedie GLM with log link: `exp(eta)` on each target.
+    Log,
+    /// Multinomial logistic: softmax across the targets.
+    Softmax,
+}
+
+/// Linear and generalized linear models: `eta_k = intercept_k + sum_j coef_kj * x_j`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LinearSpec {
+    pub features: Vec<String>,
+    /// `[n_targets][n_features]`
+    pub coefficients: Vec<Vec<f64>>,
+    /// `[n_targets]`
+    pub intercept: Vec<f64>,
+    pub link: Link,
+}
+
+/// How per-tree outputs are combined.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// Boosting: `base + t1 + t2 + ...`, added in tree order.
+    Sum,
+    /// Forests: `base + (t1 + t2 + ...) / n_trees`.
+    Average,
+}
+
+/// Numeric split comparison: a row goes left when `x OP threshold`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// `x < threshold` (XGBoost).
+    Less,
+    /// `x <= threshold` (LightGBM, scikit-learn).
+    LessEqual,
+}
+
+/// A floating-point precision.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    Float32,
+    Float64,
+}
+
+/// Transform from accumulated margins to outputs.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputTransform {
+    Identity,
+    Sigmoid,
+    Softmax,
+    Exp,
+}
+
+/// How a node treats a missing (NaN/null) value.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// NaN goes the default direction (XGBoost, scikit-learn, LightGBM `NaN`).
+    #[default]
+    Nan,
+    /// NaN counts as 0.0, and 0.0 goes the default direction (LightGBM `Zero`).
+    Zero,
+    /// NaN counts as 0.0 and is compared like any value (LightGBM `None`).
+    AsZero,
+}
+
+/// Which way the categories listed in a categorical split go.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SetGoes {
+    Left,
+    Right,
+}
+
+/// A categorical split at `node`: the feature value (a category index, as produced by an
+/// ordinal encoding or a host's integer codes) is tested for membership in `categories`.
+/// Null, negative or non-integral values go the node's default direction.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CategorySplit {
+    pub node: u32,
+    pub categories: Vec<u32>,
+    pub goes: SetGoes,
+}
+
+/// One tree as parallel per-node arrays. A node with `feature == -1` is a leaf.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TreeSpec {
+    /// First target this tree adds into.
+    #[serde(default)]
+    pub target: u32,
+    /// Values per leaf (1 for boosting; n_classes for forests of probability leaves).
+    #[serde(default = "one")]
+    pub leaf_width: u32,
+    pub feature: Vec<i32>,
+    pub threshold: Vec<f64>,
+    pub left: Vec<i32>,
+    pub right: Vec<i32>,
+    /// Default direction for missing values, per node (empty: all go right).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_left: Vec<bool>,
+    /// Missing-value handling per node (empty: all `nan`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<Missing>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub category_splits: Vec<CategorySplit>,
+    /// `leaf_width` values per node (only leaves' values are read).
+    pub value: Vec<f64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A decision-tree ensemble (boosting or forest).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TreeEnsembleSpec {
+    pub features: Vec<String>,
+    pub n_targets: usize,
+    /// Initial margin per target (empty: zeros).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_score: Vec<f64>,
+    pub aggregate: Aggregate,
+    pub decision: Decision,
+    /// Inputs are rounded to this precision before comparing (scikit-learn, XGBoost: float32).
+    pub input_precision: Precision,
+    /// Precision of the running sum of leaf values (XGBoost: float32).
+    pub accumulate: Precision,
+    pub transform: OutputTransform,
+    pub trees: Vec<TreeSpec>,
+}

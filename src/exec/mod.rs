@@ -1,0 +1,61 @@
+//! Execution: the bounded thread pools, row blocking and deterministic partitioning.
+//!
+//! Rows are cut into fixed blocks of [`crate::plan::BLOCK_ROWS`] whatever the thread count, and
+//! each row's arithmetic depends only on that row, so results are bit-identical for any thread
+//! count and any split of the same rows into batches. A call with few rows, or with one thread,
+//! runs on the caller's thread and never touches a pool.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use crate::error::{Error, Result};
+
+/// The most threads one call may ask for: more only adds contention.
+pub const MAX_THREADS: usize = 256;
+
+/// Threads for a call: `0` means every core the process may use.
+pub fn resolve_threads(requested: usize) -> usize {
+    let n = if requested == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { requested };
+    n.clamp(1, MAX_THREADS)
+}
+
+struct Pools {
+    /// Process that built the pools: after a fork() the child has none of their threads.
+    pid: u32,
+    by_size: HashMap<usize, Arc<ThreadPool>>,
+}
+
+/// A pool of exactly `n` worker threads, built once per size and process and then shared.
+/// Workers sleep when idle (rayon parks them), so an idle kiln costs a host nothing.
+pub fn pool(n: usize) -> Result<Arc<ThreadPool>> {
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let pools = POOLS.get_or_init(|| Mutex::new(Pools { pid: std::process::id(), by_size: HashMap::new() }));
+    let mut guard = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let pid = std::process::id();
+    if guard.pid != pid {
+        // Forked child: the parent's worker threads do not exist here. Forget (and leak) the
+        // parent's pools rather than joining threads that will never answer.
+        let stale = std::mem::take(&mut guard.by_size);
+        std::mem::forget(stale);
+        guard.pid = pid;
+    }
+    if let Some(p) = guard.by_size.get(&n) {
+        return Ok(p.clone());
+    }
+    let p = Arc::new(
+        ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("kiln-{i}"))
+            .build()
+            .map_err(|e| Error::internal(format!("starting {n} scoring threads: {e}")))?,
+    );
+    guard.by_size.insert(n, p.clone());
+    Ok(p)
+}
+
+/// Whether a call over `n_rows` with `threads` threads should fan out at all.
+pub fn should_fan_out(n_rows: usize, threads: usize, block_rows: usize) -> bool {
+    threads > 1 && n_rows > 4 * block_rows
+}

@@ -1,0 +1,49 @@
+//! Output transforms shared by the model families: sigmoid, softmax, exp. Each exists in the
+//! precision the source library computes it in, so that results match bit for bit.
+
+/// `1 / (1 + exp(-x))` in f64.
+#[inline]
+pub fn sigmoid64(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// `1 / (1 + exp(-x))` computed in f32.
+#[inline]
+pub fn sigmoid32(x: f64) -> f64 {
+    let x = x as f32;
+    (1.0f32 / (1.0f32 + (-x).exp())) as f64
+}
+
+/// In-place softmax of the row `i` across `k` column-major columns of length `n`, in f64.
+pub fn softmax64(out: &mut [f64], n: usize, k: usize, i: usize) {
+    let mut max = f64::NEG_INFINITY;
+    for j in 0..k {
+        max = max.max(out[j * n + i]);
+    }
+    let mut sum = 0.0;
+    for j in 0..k {
+        let e = (out[j * n + i] - max).exp();
+        out[j * n + i] = e;
+        sum += e;
+    }
+    for j in 0..k {
+        out[j * n + i] /= sum;
+    }
+}
+
+/// In-place softmax of the row `i` across `k` column-major columns, in f32.
+pub fn softmax32(out: &mut [f64], n: usize, k: usize, i: usize) {
+    let mut max = f32::NEG_INFINITY;
+    for j in 0..k {
+        max = max.max(out[j * n + i] as f32);
+    }
+    let mut sum = 0.0f32;
+    for j in 0..k {
+        let e = (out[j * n + i] as f32 - max).exp();
+        out[j * n + i] = e as f64;
+        sum += e;
+    }
+    for j in 0..k {
+        out[j * n + i] = (out[j * n + i] as f32 / sum) as f64;
+    }
+}

@@ -1,0 +1,395 @@
+//! The public face of the engine: a loaded [`Scorer`] (immutable, `Send + Sync`, shared by any
+//! number of threads) scores a [`Batch`] into caller-owned buffers.
+//!
+//! Flow per call: bind batch columns to the schema by name (type-checked) → for each block of
+//! rows: read and verify inputs → run the fitted steps → score → write outputs and statuses.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::artifact::Artifact;
+use crate::batch::view::{CategoricalView, NumericView};
+use crate::batch::Batch;
+use crate::error::{Error, Result};
+use crate::exec;
+use crate::plan::{BLOCK_ROWS, Input, Plan};
+use crate::schema::Policy;
+use crate::transform::Block;
+use crate::verify::{Finding, RowStatus};
+
+/// Per-call options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScoreOptions {
+    /// Threads for this call; 0 = all cores. Small batches never fan out.
+    pub n_threads: usize,
+}
+
+/// Counts of one reason in a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReasonCount {
+    pub status: &'static str,
+    pub code: i32,
+    /// The schema column or pipeline step responsible.
+    pub source: String,
+    pub rows: u64,
+}
+
+/// What happened to a batch: every input row is either scored or counted under a reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ScoreReport {
+    pub rows: u64,
+    pub scored: u64,
+    pub flagged: u64,
+    pub reasons: Vec<ReasonCount>,
+    /// Values replaced by a column's fitted default (policy `default`), per column.
+    pub defaults_applied: BTreeMap<String, u64>,
+}
+
+impl ScoreReport {
+    /// Merge the report of another batch into this one.
+    pub fn merge(&mut self, other: &ScoreReport) {
+        self.rows += other.rows;
+        self.scored += other.scored;
+        self.flagged += other.flagged;
+        for r in &other.reasons {
+            match self.reasons.iter_mut().find(|x| x.code == r.code && x.source == r.source) {
+                Some(x) => x.rows += r.rows,
+                None => self.reasons.push(r.clone()),
+            }
+        }
+        self.reasons.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.code.cmp(&b.code)).then(a.source.cmp(&b.source)));
+        for (k, v) in &other.defaults_applied {
+            *self.defaults_applied.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+/// Owned results of [`Scorer::score`].
+#[derive(Debug, Clone)]
+pub struct Scores {
+    pub n_rows: usize,
+    /// Column-major: output `j` of row `i` at `values[j * n_rows + i]`. NaN for flagged rows.
+    pub values: Vec<f64>,
+    /// Per row: 0 = scored, otherwise a [`RowStatus`] code.
+    pub status: Vec<i32>,
+    /// Per row: reason id (see [`Scorer::reason_source`]) or -1.
+    pub reason: Vec<i32>,
+    pub report: ScoreReport,
+}
+
+impl Scores {
+    /// Output column `j`.
+    pub fn output(&self, j: usize) -> &[f64] {
+        &self.values[j * self.n_rows..(j + 1) * self.n_rows]
+    }
+}
+
+/// A loaded model: artifact plus prepared plan. Immutable; share it freely across threads.
+#[derive(Debug)]
+pub struct Scorer {
+    artifact: Artifact,
+    plan: Plan,
+}
+
+enum Bound<'a> {
+    Num(NumericView<'a>),
+    Cat(CategoricalView<'a>),
+}
+
+/// One block's share of the caller's output buffers.
+struct Job<'o> {
+    start: usize,
+    outs: Vec<&'o mut [f64]>,
+    status: &'o mut [i32],
+    reason: Option<&'o mut [i32]>,
+}
+
+/// Per-worker state: scratch block and counters, folded across workers at the end.
+struct Acc<'a> {
+    block: Block<'a>,
+    out: Vec<f64>,
+    counts: BTreeMap<(i32, i32), u64>,
+    defaults: Vec<u64>,
+}
+
+impl Scorer {
+    /// Prepare an artifact for scoring (validates nothing twice: the artifact is validated).
+    pub fn new(artifact: Artifact) -> Result<Self> {
+        let plan = Plan::new(&artifact)?;
+        Ok(Scorer { artifact, plan })
+    }
+
+    /// Load an artifact file; `expect_fingerprint` pins the content.
+    pub fn load(path: impl AsRef<std::path::Path>, expect_fingerprint: Option<&str>) -> Result<Self> {
+        Self::new(Artifact::load(path, expect_fingerprint)?)
+    }
+
+    /// Load an artifact from bytes; `expect_fingerprint` pins the content.
+    pub fn from_bytes(bytes: &[u8], expect_fingerprint: Option<&str>) -> Result<Self> {
+        Self::new(Artifact::from_bytes(bytes, expect_fingerprint)?)
+    }
+
+    pub fn artifact(&self) -> &Artifact {
+        &self.artifact
+    }
+    pub fn fingerprint(&self) -> &str {
+        &self.artifact.fingerprint
+    }
+    pub fn n_outputs(&self) -> usize {
+        self.plan.n_outputs()
+    }
+    pub fn output_names(&self) -> Vec<&str> {
+        self.artifact.content.outputs.iter().map(|o| o.name.as_str()).collect()
+    }
+    /// The schema column or pipeline step a reason id refers to.
+    pub fn reason_source(&self, id: i32) -> Option<&str> {
+        usize::try_from(id).ok().and_then(|i| self.plan.reasons.get(i)).map(String::as_str)
+    }
+
+    /// Score a batch into new buffers.
+    pub fn score(&self, batch: &Batch, opts: &ScoreOptions) -> Result<Scores> {
+        let n = batch.num_rows();
+        let mut values = vec![0.0; n * self.n_outputs()];
+        let mut status = vec![0; n];
+        let mut reason = vec![-1; n];
+        let report = self.score_into(batch, opts, &mut values, &mut status, Some(&mut reason))?;
+        Ok(Scores { n_rows: n, values, status, reason, report })
+    }
+
+    /// Score a batch into caller-owned buffers: `scores` (column-major, `n_rows * n_outputs`),
+    /// `status` (`n_rows`), optionally `reason` (`n_rows`). On error nothing is written.
+    pub fn score_into(
+        &self,
+        batch: &Batch,
+        opts: &ScoreOptions,
+        scores: &mut [f64],
+        status: &mut [i32],
+        reason: Option<&mut [i32]>,
+    ) -> Result<ScoreReport> {
+        let n = batch.num_rows();
+        let k = self.n_outputs();
+        if scores.len() < n * k {
+            return Err(Error::buffer_too_small("scores buffer", scores.len(), n * k));
+        }
+        if status.len() < n {
+            return Err(Error::buffer_too_small("status buffer", status.len(), n));
+        }
+        if let Some(r) = &reason {
+            if r.len() < n {
+                return Err(Error::buffer_too_small("reason buffer", r.len(), n));
+            }
+        }
+        let bound = self.bind(batch)?;
+        self.reject_pass(&bound, n)?;
+
+        // Split the outputs into per-block jobs (safe disjoint borrows of every output column).
+        let mut col_chunks: Vec<std::slice::ChunksMut<'_, f64>> =
+            scores[..n * k].chunks_mut(n.max(1)).take(k).map(|c| c.chunks_mut(BLOCK_ROWS)).collect();
+        let mut status_chunks = status[..n].chunks_mut(BLOCK_ROWS);
+        let mut reason_chunks = reason.map(|r| r[..n].chunks_mut(BLOCK_ROWS));
+        let n_blocks = n.div_ceil(BLOCK_ROWS);
+        let mut jobs = Vec::with_capacity(n_blocks);
+        for b in 0..n_blocks {
+            jobs.push(Job {
+                start: b * BLOCK_ROWS,
+                outs: col_chunks.iter_mut().map(|c| c.next().expect("one chunk per block")).collect(),
+                status: status_chunks.next().expect("one chunk per block"),
+                reason: reason_chunks.as_mut().map(|r| r.next().expect("one chunk per block")),
+            });
+        }
+
+        let threads = exec::resolve_threads(opts.n_threads);
+        let new_acc = || Acc {
+            block: self.plan.new_block(),
+            out: vec![0.0; k * BLOCK_ROWS],
+            counts: BTreeMap::new(),
+            defaults: vec![0; self.plan.inputs.len()],
+        };
+        let merge = |mut a: (BTreeMap<(i32, i32), u64>, Vec<u64>), b: (BTreeMap<(i32, i32), u64>, Vec<u64>)| {
+            for (key, v) in b.0 {
+                *a.0.entry(key).or_default() += v;
+            }
+            for (x, y) in a.1.iter_mut().zip(b.1) {
+                *x += y;
+            }
+            a
+        };
+        let (counts, defaults) = if exec::should_fan_out(n, threads, BLOCK_ROWS) {
+            let pool = exec::pool(threads)?;
+            pool.install(|| {
+                jobs.into_par_iter()
+                    .fold(new_acc, |mut acc, job| {
+                        self.run_block(&bound, &mut acc, job);
+                        acc
+                    })
+                    .map(|acc| (acc.counts, acc.defaults))
+                    .reduce(|| (BTreeMap::new(), vec![0; self.plan.inputs.len()]), merge)
+            })
+        } else {
+            let mut acc = new_acc();
+            for job in jobs {
+                self.run_block(&bound, &mut acc, job);
+            }
+            (acc.counts, acc.defaults)
+        };
+        Ok(self.report(n, counts, defaults))
+    }
+
+    fn report(&self, n: usize, counts: BTreeMap<(i32, i32), u64>, defaults: Vec<u64>) -> ScoreReport {
+        let flagged: u64 = counts.values().sum();
+        let mut reasons: Vec<ReasonCount> = counts
+            .into_iter()
+            .map(|((code, src), rows)| ReasonCount {
+                status: RowStatus::from_code(code).map_or("unknown", RowStatus::name),
+                code,
+                source: self.reason_source(src).unwrap_or("model").to_string(),
+                rows,
+            })
+            .collect();
+        reasons.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.code.cmp(&b.code)).then(a.source.cmp(&b.source)));
+        let defaults_applied = defaults
+            .into_iter()
+            .enumerate()
+            .filter(|(_, v)| *v > 0)
+            .map(|(i, v)| (self.plan.reasons[i].clone(), v))
+            .collect();
+        ScoreReport { rows: n as u64, scored: n as u64 - flagged, flagged, reasons, defaults_applied }
+    }
+
+    /// Match batch columns to schema columns by name and type.
+    fn bind<'b>(&self, batch: &'b Batch) -> Result<Vec<Bound<'b>>> {
+        let schema = &self.artifact.content.schema;
+        schema
+            .columns
+            .iter()
+            .zip(&self.plan.inputs)
+            .map(|(col, input)| {
+                let array = batch.column(&col.name).ok_or_else(|| Error::missing_column(&col.name))?;
+                Ok(match input {
+                    Input::Numeric { .. } => Bound::Num(NumericView::new(col, array)?),
+                    Input::Categorical { vocab, .. } => Bound::Cat(CategoricalView::new(col, array, &self.plan.vocabs[*vocab])?),
+                })
+            })
+            .collect()
+    }
+
+    /// Columns with a `reject` policy are checked over the whole batch before any output is
+    /// written, so a rejected batch leaves the caller's buffers untouched.
+    fn reject_pass(&self, bound: &[Bound<'_>], n: usize) -> Result<()> {
+        let schema = &self.artifact.content.schema;
+        for ((col, input), view) in schema.columns.iter().zip(&self.plan.inputs).zip(bound) {
+            let p = &col.policy;
+            let rejects = col.null_policy() == Policy::Reject
+                || p.unknown_category == Policy::Reject
+                || p.out_of_range == Policy::Reject
+                || p.non_finite == Policy::Reject;
+            if !rejects {
+                continue;
+            }
+            let mut buf_f = vec![0.0; BLOCK_ROWS];
+            let mut buf_c = vec![0i64; BLOCK_ROWS];
+            for start in (0..n).step_by(BLOCK_ROWS) {
+                let len = BLOCK_ROWS.min(n - start);
+                let found = match (input, view) {
+                    (Input::Numeric { check, .. }, Bound::Num(v)) => {
+                        v.fill(start, &mut buf_f[..len]);
+                        buf_f[..len].iter_mut().map(|x| check.check(x)).position(|f| matches!(f, Finding::Reject(_))).map(|i| (i, buf_f[i].to_string()))
+                    }
+                    (Input::Categorical { check, vocab, .. }, Bound::Cat(v)) => {
+                        v.fill(start, &mut buf_c[..len], &self.plan.vocabs[*vocab]);
+                        buf_c[..len].iter_mut().map(|c| check.check(c)).position(|f| matches!(f, Finding::Reject(_))).map(|i| {
+                            let c = buf_c[i];
+                            (i, if c < 0 { "null".to_string() } else { format!("'{}'", v.unknown(c)) })
+                        })
+                    }
+                    _ => unreachable!("bound by input kind"),
+                };
+                if let Some((i, value)) = found {
+                    return Err(Error::batch_rejected(format!(
+                        "column '{}' row {}: value {value} breaks a rule whose policy is reject",
+                        col.name,
+                        start + i
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn run_block<'a>(&'a self, bound: &'a [Bound<'a>], acc: &mut Acc<'a>, job: Job<'_>) {
+        let len = job.status.len();
+        let block = &mut acc.block;
+        block.reset(job.start, len);
+        for (col_idx, (input, view)) in self.plan.inputs.iter().zip(bound).enumerate() {
+            let reason = col_idx as i32;
+            match (input, view) {
+                (Input::Numeric { slot, check }, Bound::Num(v)) => {
+                    v.fill(job.start, block.num_mut(*slot));
+                    if !check.trivial {
+                        for i in 0..len {
+                            let x = &mut block.num_mut(*slot)[i];
+                            match check.check(x) {
+                                Finding::Fine => {}
+                                Finding::Defaulted => acc.defaults[col_idx] += 1,
+                                Finding::Flag(s) | Finding::Reject(s) => block.flag(i, s, reason),
+                            }
+                        }
+                    }
+                }
+                (Input::Categorical { slot, vocab, check }, Bound::Cat(v)) => {
+                    v.fill(job.start, block.cat_mut(*slot), &self.plan.vocabs[*vocab]);
+                    block.cat_source[*slot] = Some(v);
+                    if !check.trivial {
+                        for i in 0..len {
+                            let c = &mut block.cat_mut(*slot)[i];
+                            match check.check(c) {
+                                Finding::Fine => {}
+                                Finding::Defaulted => acc.defaults[col_idx] += 1,
+                                Finding::Flag(s) | Finding::Reject(s) => block.flag(i, s, reason),
+                            }
+                        }
+                    }
+                }
+                _ => unreachable!("bound by input kind"),
+            }
+        }
+        // Derived categorical slots (imputed copies) resolve unknown strings through their root.
+        for (slot, &vocab) in self.plan.cat_vocab.iter().enumerate() {
+            if block.cat_source[slot].is_none() {
+                block.cat_source[slot] = self.plan.inputs.iter().zip(bound).find_map(|(inp, b)| match (inp, b) {
+                    (Input::Categorical { vocab: v, .. }, Bound::Cat(view)) if *v == vocab => Some(view),
+                    _ => None,
+                });
+            }
+        }
+        for step in &self.plan.steps {
+            step.apply(block);
+        }
+        let k = self.n_outputs();
+        let out = &mut acc.out[..k * len];
+        self.plan.model.score_block(block, out);
+        for i in 0..len {
+            if block.status[i] == 0 && (0..k).any(|j| !out[j * len + i].is_finite()) {
+                block.status[i] = RowStatus::NoScore as i32;
+                block.reason[i] = -1;
+            }
+        }
+        for (j, dst) in job.outs.into_iter().enumerate() {
+            let src = &out[j * len..(j + 1) * len];
+            for i in 0..len {
+                dst[i] = if block.status[i] == 0 { src[i] } else { f64::NAN };
+            }
+        }
+        job.status.copy_from_slice(&block.status[..len]);
+        if let Some(r) = job.reason {
+            r.copy_from_slice(&block.reason[..len]);
+        }
+        for i in 0..len {
+            if block.status[i] != 0 {
+                *acc.counts.entry((block.status[i], block.reason[i])).or_default() += 1;
+            }
+        }
+    }
+}

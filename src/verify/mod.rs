@@ -1,0 +1,202 @@
+//! The hard edge: every input value is checked against the schema's rules as it is read, and
+//! each column's policy decides what happens to a row that breaks one (reject the batch, flag
+//! the row, apply the fitted default, or allow it through).
+//!
+//! Row status codes are part of the stable ABI: the numbers never change.
+
+use serde::Serialize;
+
+use crate::batch::view::NULL_CODE;
+use crate::error::{Error, Result};
+use crate::schema::{Column, DefaultValue, Policy};
+
+/// Per-row outcome. `Ok` rows have scores; every other row has NaN scores and this reason.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RowStatus {
+    /// Scored.
+    Ok = 0,
+    /// A null/NaN where the column's policy does not allow one.
+    Null = 1,
+    /// A category outside the column's (or encoder's) known categories.
+    UnknownCategory = 2,
+    /// A value outside the column's `[min, max]`.
+    OutOfRange = 3,
+    /// An infinite value.
+    NonFinite = 4,
+    /// A transform's input is outside its domain (e.g. log1p of a value <= -1).
+    DomainError = 5,
+    /// The model produced no finite score for the row (e.g. a linear model met a null feature).
+    NoScore = 6,
+}
+
+impl RowStatus {
+    pub const ALL: [RowStatus; 7] = [
+        RowStatus::Ok,
+        RowStatus::Null,
+        RowStatus::UnknownCategory,
+        RowStatus::OutOfRange,
+        RowStatus::NonFinite,
+        RowStatus::DomainError,
+        RowStatus::NoScore,
+    ];
+
+    pub fn from_code(code: i32) -> Option<RowStatus> {
+        RowStatus::ALL.get(usize::try_from(code).ok()?).copied()
+    }
+
+    /// Stable short name, e.g. `"unknown_category"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RowStatus::Ok => "ok",
+            RowStatus::Null => "null",
+            RowStatus::UnknownCategory => "unknown_category",
+            RowStatus::OutOfRange => "out_of_range",
+            RowStatus::NonFinite => "non_finite",
+            RowStatus::DomainError => "domain_error",
+            RowStatus::NoScore => "no_score",
+        }
+    }
+
+    /// One-line human description.
+    pub fn description(self) -> &'static str {
+        match self {
+            RowStatus::Ok => "scored",
+            RowStatus::Null => "missing value in a column that does not allow one",
+            RowStatus::UnknownCategory => "category not seen in training",
+            RowStatus::OutOfRange => "value outside the range allowed for the column",
+            RowStatus::NonFinite => "infinite value",
+            RowStatus::DomainError => "value outside a transform's domain",
+            RowStatus::NoScore => "the model produced no finite score",
+        }
+    }
+}
+
+/// The rules of one numeric input column, prepared once.
+#[derive(Debug, Clone)]
+pub struct NumericCheck {
+    pub null: Policy,
+    pub non_finite: Policy,
+    pub out_of_range: Policy,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+    /// True when no rule can ever fire (skip the pass).
+    pub trivial: bool,
+}
+
+/// The rules of one categorical input column, prepared once.
+#[derive(Debug, Clone)]
+pub struct CategoricalCheck {
+    pub null: Policy,
+    pub unknown: Policy,
+    /// Codes `>= known` are unknown to the schema (when the schema lists categories).
+    pub known: Option<i64>,
+    pub default: i64,
+    pub trivial: bool,
+}
+
+/// What a check found in one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finding {
+    Fine,
+    /// The row is flagged with this status.
+    Flag(RowStatus),
+    /// The value was replaced by the column's default.
+    Defaulted,
+    /// The batch must be rejected.
+    Reject(RowStatus),
+}
+
+impl NumericCheck {
+    pub fn new(col: &Column) -> Result<Self> {
+        let default = match &col.default {
+            Some(DefaultValue::Number(v)) => *v,
+            Some(DefaultValue::Category(c)) => {
+                return Err(Error::invalid_model(format!("numeric column '{}' has a category default '{c}'", col.name)));
+            }
+            None => f64::NAN,
+        };
+        let null = col.null_policy();
+        let (min, max) = (col.min.unwrap_or(f64::NEG_INFINITY), col.max.unwrap_or(f64::INFINITY));
+        let check = NumericCheck {
+            null,
+            non_finite: col.policy.non_finite,
+            out_of_range: col.policy.out_of_range,
+            min,
+            max,
+            default,
+            trivial: null == Policy::Allow && col.policy.non_finite == Policy::Allow && col.min.is_none() && col.max.is_none(),
+        };
+        for (rule, p) in [("null", check.null), ("non_finite", check.non_finite)] {
+            if p == Policy::Default && default.is_nan() {
+                return Err(Error::invalid_model(format!("column '{}' uses the default policy for {rule} values but has no default", col.name)));
+            }
+        }
+        Ok(check)
+    }
+
+    /// Check (and possibly replace) one value.
+    #[inline]
+    pub fn check(&self, x: &mut f64) -> Finding {
+        let (policy, status) = if x.is_nan() {
+            (self.null, RowStatus::Null)
+        } else if x.is_infinite() {
+            (self.non_finite, RowStatus::NonFinite)
+        } else if *x < self.min || *x > self.max {
+            (self.out_of_range, RowStatus::OutOfRange)
+        } else {
+            return Finding::Fine;
+        };
+        match policy {
+            Policy::Allow => Finding::Fine,
+            Policy::Flag => Finding::Flag(status),
+            Policy::Reject => Finding::Reject(status),
+            Policy::Default => {
+                *x = if status == RowStatus::OutOfRange { x.clamp(self.min, self.max) } else { self.default };
+                Finding::Defaulted
+            }
+        }
+    }
+}
+
+impl CategoricalCheck {
+    /// `default` is the vocabulary code of the column's default category, if it has one.
+    pub fn new(col: &Column, default: Option<i64>) -> Result<Self> {
+        let null = col.null_policy();
+        let unknown = col.policy.unknown_category;
+        let known = col.categories.as_ref().map(|c| c.len() as i64);
+        for (rule, p) in [("null", null), ("unknown_category", unknown)] {
+            if p == Policy::Default && default.is_none() {
+                return Err(Error::invalid_model(format!("column '{}' uses the default policy for {rule} values but has no default category", col.name)));
+            }
+        }
+        Ok(CategoricalCheck {
+            null,
+            unknown,
+            known,
+            default: default.unwrap_or(NULL_CODE),
+            trivial: null == Policy::Allow && (known.is_none() || unknown == Policy::Allow),
+        })
+    }
+
+    #[inline]
+    pub fn check(&self, code: &mut i64) -> Finding {
+        let (policy, status) = if *code == NULL_CODE {
+            (self.null, RowStatus::Null)
+        } else if self.known.is_some_and(|k| *code >= k) {
+            (self.unknown, RowStatus::UnknownCategory)
+        } else {
+            return Finding::Fine;
+        };
+        match policy {
+            Policy::Allow => Finding::Fine,
+            Policy::Flag => Finding::Flag(status),
+            Policy::Reject => Finding::Reject(status),
+            Policy::Default => {
+                *code = self.default;
+                Finding::Defaulted
+            }
+        }
+    }
+}
