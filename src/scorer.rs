@@ -168,10 +168,29 @@ impl Scorer {
         status: &mut [i32],
         reason: Option<&mut [i32]>,
     ) -> Result<ScoreReport> {
+        self.score_into_strided(batch, opts, scores, batch.num_rows(), status, reason)
+    }
+
+    /// Like [`Scorer::score_into`], with output column `j` of this batch written at
+    /// `scores[j * col_stride ..][..n_rows]`: several batches (the chunks of a stream) can fill
+    /// one column-major result, each starting at its row offset.
+    pub fn score_into_strided(
+        &self,
+        batch: &Batch,
+        opts: &ScoreOptions,
+        scores: &mut [f64],
+        col_stride: usize,
+        status: &mut [i32],
+        reason: Option<&mut [i32]>,
+    ) -> Result<ScoreReport> {
         let n = batch.num_rows();
         let k = self.n_outputs();
-        if scores.len() < n * k {
-            return Err(Error::buffer_too_small("scores buffer", scores.len(), n * k));
+        if col_stride < n {
+            return Err(Error::invalid_argument(format!("column stride {col_stride} is smaller than the batch's {n} rows")));
+        }
+        let need = if k == 0 || n == 0 { 0 } else { (k - 1) * col_stride + n };
+        if scores.len() < need {
+            return Err(Error::buffer_too_small("scores buffer", scores.len(), need));
         }
         if status.len() < n {
             return Err(Error::buffer_too_small("status buffer", status.len(), n));
@@ -186,7 +205,7 @@ impl Scorer {
 
         // Split the outputs into per-block jobs (safe disjoint borrows of every output column).
         let mut col_chunks: Vec<std::slice::ChunksMut<'_, f64>> =
-            scores[..n * k].chunks_mut(n.max(1)).take(k).map(|c| c.chunks_mut(BLOCK_ROWS)).collect();
+            scores[..need].chunks_mut(col_stride.max(1)).take(k).map(|c| c[..n].chunks_mut(BLOCK_ROWS)).collect();
         let mut status_chunks = status[..n].chunks_mut(BLOCK_ROWS);
         let mut reason_chunks = reason.map(|r| r[..n].chunks_mut(BLOCK_ROWS));
         let n_blocks = n.div_ceil(BLOCK_ROWS);
