@@ -252,8 +252,10 @@ impl<'a> CategoricalView<'a> {
                 }
             }
             Strings::Dict { keys, codes, .. } => {
+                // A null slot's key may hold anything (pandas writes -1): it is not an index
+                // until the null fix-up below has replaced it.
                 for (i, o) in out.iter_mut().enumerate() {
-                    *o = codes[keys.get(start + i)];
+                    *o = codes.get(keys.get(start + i)).copied().unwrap_or(NULL_CODE);
                 }
             }
         }
