@@ -45,6 +45,9 @@ pub enum PhysicalType {
 }
 
 impl PhysicalType {
+    /// Every variant, in numeric order (a Rust-side table, not part of the C ABI).
+    ///
+    /// cbindgen:ignore
     pub const ALL: [PhysicalType; 10] = [
         PhysicalType::F64,
         PhysicalType::F32,
