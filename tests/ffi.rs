@@ -627,3 +627,51 @@ fn a_model_is_shared_by_threads() {
         }
     });
 }
+
+#[test]
+fn empty_stream_is_a_zero_row_batch_with_columns() {
+    let m = trees();
+    let rb = record_batch(&[], &[], &[]);
+    let reader = RecordBatchIterator::new(Vec::<Result<RecordBatch, arrow_schema::ArrowError>>::new(), rb.schema());
+    let mut stream = FFI_ArrowArrayStream::new(Box::new(reader));
+    let mut b = ptr::null_mut();
+    // SAFETY: a stream exported by arrow-rs.
+    assert_eq!(unsafe { kiln_batch_from_arrow_stream(&mut stream, &mut b) }, OK, "{}", last_error());
+    let b = RawBatch(b);
+    let out = score(&m, b.0, 0).unwrap();
+    assert!(out.scores.is_empty());
+    assert!(out.report.contains("\"rows\":0"), "{}", out.report);
+}
+
+#[test]
+fn failing_stream_producer_message_is_passed_on() {
+    let rb = record_batch(&[1.0], &[None], &[None]);
+    let err = arrow_schema::ArrowError::ComputeError("disk on fire".into());
+    let reader = RecordBatchIterator::new(vec![Ok(rb.clone()), Err(err)], rb.schema());
+    let mut stream = FFI_ArrowArrayStream::new(Box::new(reader));
+    let mut b = ptr::null_mut();
+    // SAFETY: a stream exported by arrow-rs.
+    let s = unsafe { kiln_batch_from_arrow_stream(&mut stream, &mut b) };
+    assert_fails(s, KilnStatus::BadBuffer, &["get_next", "disk on fire"]);
+    assert!(b.is_null());
+}
+
+#[test]
+fn arrow_door_refuses_misaligned_string_offsets() {
+    // A utf8 child whose offsets buffer starts one byte off its i32 alignment.
+    let bytes = vec![0u8; 4 * 3 + 1];
+    let offsets = arrow_buffer::Buffer::from_vec(bytes).slice(1);
+    // SAFETY: invalid on purpose (misaligned), handed only to kiln.
+    let strings = unsafe {
+        arrow_data::ArrayDataBuilder::new(DataType::Utf8).len(2).add_buffer(offsets).add_buffer(arrow_buffer::Buffer::from_vec(Vec::<u8>::new())).build_unchecked()
+    };
+    let fields = vec![Field::new("province", DataType::Utf8, true)];
+    // SAFETY: as above.
+    let data = unsafe { arrow_data::ArrayDataBuilder::new(DataType::Struct(fields.into())).len(2).add_child_data(strings).build_unchecked() };
+    let mut array = FFI_ArrowArray::new(&data);
+    let schema = FFI_ArrowSchema::try_from(data.data_type()).unwrap();
+    let mut b = ptr::null_mut();
+    // SAFETY: valid C structs apart from the misalignment under test.
+    let s = unsafe { kiln_batch_from_arrow(&mut array, &schema, &mut b) };
+    assert_fails(s, KilnStatus::BadBuffer, &["column 'province'", "not aligned to 4 bytes"]);
+}

@@ -166,3 +166,49 @@ pub(crate) unsafe fn box_free<T: Handle<Ownership = OwnershipBox>>(p: *mut T) {
         drop(unsafe { Box::from_raw(p) });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        // SAFETY: the pointer is this thread's live NUL-terminated message.
+        unsafe { CStr::from_ptr(last_error_ptr()) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    #[expect(clippy::panic, reason = "the panic is what the boundary must catch")]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let status = guard("kiln_test_entry", || panic!("boom in the engine"));
+        assert_eq!(status, KilnStatus::Panic);
+        let msg = last_error();
+        assert!(msg.contains("kiln_test_entry") && msg.contains("boom in the engine"), "{msg}");
+        assert_eq!(guard_value("kiln_test_value", 7, || panic!("again")), 7);
+        assert!(last_error().contains("again"));
+    }
+
+    #[test]
+    fn errors_set_the_message_and_success_keeps_it() {
+        assert_eq!(guard("f", || Err(Error::bad_buffer("column 'x': broken"))), KilnStatus::BadBuffer);
+        assert_eq!(last_error(), "column 'x': broken");
+        assert_eq!(guard("f", || Ok(())), KilnStatus::Ok);
+        assert_eq!(last_error(), "column 'x': broken", "the last failed call's message stays");
+        // A NUL inside a message cannot cut it short.
+        guard("f", || Err(Error::invalid_argument("a\0b")));
+        assert_eq!(last_error(), "a\\0b");
+    }
+
+    #[test]
+    #[expect(clippy::panic, reason = "re-raises the other thread's failed assertion")]
+    fn messages_are_per_thread() {
+        guard("f", || Err(Error::io("main thread")));
+        std::thread::spawn(|| {
+            assert_eq!(last_error(), "");
+            guard("f", || Err(Error::io("other thread")));
+        })
+        .join()
+        .map_err(|_| "the other thread's assertions failed")
+        .unwrap_or_else(|e| std::panic::panic_any(e));
+        assert_eq!(last_error(), "main thread");
+    }
+}
