@@ -39,10 +39,11 @@ def crate_dir() -> Path:
     explicit = os.environ.get("KILN_SOURCE_DIR")
     candidates = [Path(explicit)] if explicit else [HERE.parent.parent]
     for c in candidates:
-        if (c / "Cargo.toml").is_file() and (c / "include" / "kiln.h").is_file():
+        manifest = c / "Cargo.toml"
+        if manifest.is_file() and 'name = "kiln"' in manifest.read_text():
             return c
     raise RuntimeError(
-        "kiln: cannot find the kiln crate (Cargo.toml and include/kiln.h) at "
+        "kiln: cannot find the kiln crate (a Cargo.toml for package kiln) at "
         f"{', '.join(str(c) for c in candidates)}; set KILN_SOURCE_DIR to the repository root, "
         "or KILN_LIBRARY to an already-built libkiln"
     )

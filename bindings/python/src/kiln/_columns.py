@@ -41,7 +41,8 @@ _PHYSICAL = {
 # Exact widenings for integer types the raw door has no code for.
 _WIDEN = {np.dtype(np.uint16): np.dtype(np.int32), np.dtype(np.uint32): np.dtype(np.int64)}
 
-_EMPTY_BYTES = np.zeros(1, dtype=np.uint8)  # a valid address for an empty string buffer
+_EMPTY_BYTES = np.zeros(1, dtype=np.uint8)
+_SMALL = 64  # rows below which per-call overhead, not per-row work, decides the fastest path  # a valid address for an empty string buffer
 
 
 def _optional_import(name: str) -> Any:
@@ -180,7 +181,8 @@ class RawBatch:
         values = np.asarray(values)
         if values.dtype.kind == "S":
             values = values.astype(object)
-        if pa is not None:
+        # pyarrow's conversion pays a fixed ~10 us; a plain loop is cheaper for a few rows.
+        if pa is not None and len(values) > _SMALL:
             try:
                 arr = pa.array(values, type=pa.string(), from_pandas=True)
             except (pa.ArrowInvalid, pa.ArrowTypeError) as e:

@@ -242,6 +242,11 @@ class Model:
         flagged = np.flatnonzero(status)
         if flagged.size == 0:
             return np.full(n, "", dtype=object)
+        if n <= C._SMALL:
+            return np.array(
+                ["" if s == 0 else self._reason_name(handle, s, r) for s, r in zip(status.tolist(), reason.tolist())],
+                dtype=object,
+            )
         keys = status[flagged].astype(np.int64) << 32 | (reason[flagged].astype(np.int64) & 0xFFFFFFFF)
         unique, inverse = np.unique(keys, return_inverse=True)
         names = [""]
