@@ -348,7 +348,6 @@ fn median(mut x: Vec<f64>) -> f64 {
 /// Returns `(intercept, coefficients)`.
 fn fit_logistic(x: &[Vec<f64>], y: &[f64]) -> (f64, Vec<f64>) {
     let p = x.len() + 1;
-    let n = y.len();
     let row = |i: usize, out: &mut [f64]| {
         out[0] = 1.0;
         for (j, col) in x.iter().enumerate() {
@@ -361,13 +360,13 @@ fn fit_logistic(x: &[Vec<f64>], y: &[f64]) -> (f64, Vec<f64>) {
         // Newton step: (X'WX + L2·I') delta = X'(y - mu) - L2·I'·beta
         let mut hess = vec![0.0; p * p];
         let mut grad = vec![0.0; p];
-        for i in 0..n {
+        for (i, yi) in y.iter().enumerate() {
             row(i, &mut xi);
             let eta: f64 = xi.iter().zip(&beta).map(|(a, b)| a * b).sum();
             let mu = 1.0 / (1.0 + (-eta).exp());
             let w = mu * (1.0 - mu);
             for a in 0..p {
-                grad[a] += xi[a] * (y[i] - mu);
+                grad[a] += xi[a] * (yi - mu);
                 let wa = w * xi[a];
                 if wa != 0.0 {
                     for b in 0..=a {

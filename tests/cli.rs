@@ -323,3 +323,57 @@ fn bad_inputs_fail_with_a_message_naming_the_problem() {
     let txt = d.join("scores.txt");
     assert_fails(&score(&example("customers.csv"), &txt, &[]), 12, &["scores.txt", "--format"], &txt);
 }
+
+/// A model whose outputs are its inputs as parsed (identity link): shows how each schema type is
+/// read from CSV text, and that columns the schema does not name stay text.
+#[test]
+fn csv_columns_are_parsed_as_the_schema_types() {
+    use kiln::artifact::*;
+    use kiln::schema::{Column, ColumnType, Schema as KilnSchema};
+    let features = ["ts_days", "flag", "x", "n", "d_days"];
+    let content = Content {
+        schema: KilnSchema::new(vec![
+            Column::new("ts", ColumnType::Timestamp),
+            Column::new("flag", ColumnType::Bool),
+            Column::new("x", ColumnType::Float32),
+            Column::new("n", ColumnType::Int32),
+            Column::new("d", ColumnType::Date),
+        ]),
+        pipeline: vec![
+            Step::Elapsed { column: "ts".into(), reference: "2020-01-01".into(), unit: ElapsedUnit::Days, output: Some("ts_days".into()) },
+            Step::Elapsed { column: "d".into(), reference: "2020-01-01".into(), unit: ElapsedUnit::Days, output: Some("d_days".into()) },
+        ],
+        model: ModelSpec::Linear(LinearSpec {
+            features: features.iter().map(|s| s.to_string()).collect(),
+            coefficients: (0..5).map(|r| (0..5).map(|c| if r == c { 1.0 } else { 0.0 }).collect()).collect(),
+            intercept: vec![0.0; 5],
+            link: Link::Identity,
+        }),
+        outputs: features.iter().map(|f| OutputSpec::new(format!("out_{f}"))).collect(),
+        provenance: Provenance::default(),
+        profile: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("typed.kiln");
+    Artifact::new(content).unwrap().save(&model).unwrap();
+    let input = dir.path().join("typed.csv");
+    std::fs::write(
+        &input,
+        "id,ts,flag,x,n,d,note\n\
+         007,2019-12-31T12:00:00,true,1.5,7,2019-12-01,hello\n\
+         8,2019-12-31T00:00:00Z,false,-2.25,-3,2020-01-01,\n",
+    )
+    .unwrap();
+    let out = dir.path().join("typed_scores.csv");
+    let o = kiln(&[
+        "score", "--model", model.to_str().unwrap(), "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap(), "--keep", "id,note,d",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,note,d,out_ts_days,out_flag,out_x,out_n,out_d_days,status,reason"));
+    // `id` is not in the schema: kept as text, leading zeros and all. `d` is: kept as a date.
+    assert_eq!(lines.next(), Some("007,hello,2019-12-01,0.5,1.0,1.5,7.0,31.0,ok,"));
+    assert_eq!(lines.next(), Some("8,,2020-01-01,1.0,0.0,-2.25,-3.0,0.0,ok,"));
+    assert_eq!(lines.next(), None);
+}
