@@ -486,9 +486,14 @@ SEXP kr_predict(SEXP handle, SEXP columns, SEXP names, SEXP kinds, SEXP n_rows_a
     for (R_xlen_t c = 0; c < CACHE; c++) SET_STRING_ELT(cache, c, NA_STRING);
     for (size_t i = 0; i < n; i++) {
         int32_t id = reason_p[i];
-        /* A scored row may carry a reason too (a fitted default was applied). */
-        if (id < 0) {
+        if (status_p[i] == 0) {
             SET_STRING_ELT(source, (R_xlen_t)i, NA_STRING);
+            continue;
+        }
+        if (id < 0) {
+            /* A flagged row without a reason id is one the model itself gave no score (no_score);
+             * kiln's report and the golden cases name that source "model". */
+            SET_STRING_ELT(source, (R_xlen_t)i, Rf_mkChar("model"));
             continue;
         }
         SEXP s = id < CACHE ? STRING_ELT(cache, id) : NA_STRING;
