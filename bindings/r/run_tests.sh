@@ -13,12 +13,13 @@ set -euo pipefail
 pkg_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$pkg_dir/../.." && pwd)
 
-need_r_packages() {
-  ! command -v Rscript >/dev/null 2>&1 && return 0
-  ! command -v R >/dev/null 2>&1 && return 0
+need_r() {
+  for tool in R Rscript gcc make; do
+    command -v "$tool" >/dev/null 2>&1 || return 0
+  done
   ! Rscript -e 'quit(status = !all(c("testthat", "jsonlite") %in% rownames(installed.packages())))' >/dev/null 2>&1
 }
-if need_r_packages || ! [ -f "$(R RHOME 2>/dev/null)/etc/Makeconf" ]; then
+if need_r; then
   echo "== installing R from Debian"
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
