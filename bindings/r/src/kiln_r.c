@@ -22,15 +22,8 @@
 
 #include "kiln_r.h"
 
-/* Physical column types (KilnPhysicalType), fixed by docs/ABI.md. */
-#define KR_PT_F64 1
-#define KR_PT_I32 4
-#define KR_PT_BOOL8 8
-#define KR_PT_DATE32 9
-#define KR_PT_TIMESTAMP_US 10
-
-/* The highest row status code ABI v1 defines (6 = no_score). */
-#define KR_MAX_ROW_STATUS 6
+/* The highest row status code ABI v1 defines. */
+#define KR_MAX_ROW_STATUS KILN_ROW_STATUS_NO_SCORE
 
 #define KR_MSG_MAX 4096
 
@@ -112,7 +105,7 @@ SEXP kr_load(SEXP path, SEXP expect_fingerprint) {
 
     const KilnModel *model = NULL;
     int32_t st = kiln_model_load(p, fp, &model);
-    if (st != 0) {
+    if (st != KILN_STATUS_OK) {
         char msg[KR_MSG_MAX];
         kr_message(msg, sizeof msg, "loading the model", st);
         UNPROTECT(1);
@@ -137,7 +130,7 @@ SEXP kr_is_live(SEXP handle) {
 
 /* Raise an R error for a failed accessor call. Nothing native is held here. */
 static void kr_check(int32_t st, const char *what) {
-    if (st != 0) {
+    if (st != KILN_STATUS_OK) {
         char msg[KR_MSG_MAX];
         kr_message(msg, sizeof msg, what, st);
         Rf_error("%s", msg);
@@ -294,17 +287,17 @@ static int32_t kr_add_column(KilnBatch *batch, SEXP col, const char *name, int k
     case KR_COL_F64:
         if (TYPEOF(col) != REALSXP) break;
         /* NA_real_ and NaN are both NaN: kiln reads them as null. */
-        return kiln_batch_add_column(batch, name, KR_PT_F64, kr_data(col), n, NULL, NULL);
+        return kiln_batch_add_column(batch, name, KILN_PHYSICAL_TYPE_F64, kr_data(col), n, NULL, NULL);
     case KR_COL_I32:
         if (TYPEOF(col) != INTSXP) break;
-        return kiln_batch_add_column(batch, name, KR_PT_I32, kr_data(col), n, NULL,
+        return kiln_batch_add_column(batch, name, KILN_PHYSICAL_TYPE_I32, kr_data(col), n, NULL,
                                      kr_int_null_mask(INTEGER_RO(col), n));
     case KR_COL_BOOL8: {
         if (TYPEOF(col) != LGLSXP) break;
         const int *v = LOGICAL_RO(col);
         uint8_t *bytes = (uint8_t *)R_alloc(n ? n : 1, 1);
         for (size_t i = 0; i < n; i++) bytes[i] = (v[i] != NA_LOGICAL && v[i] != 0) ? 1 : 0;
-        return kiln_batch_add_column(batch, name, KR_PT_BOOL8, bytes, n, NULL, kr_int_null_mask(v, n));
+        return kiln_batch_add_column(batch, name, KILN_PHYSICAL_TYPE_BOOL8, bytes, n, NULL, kr_int_null_mask(v, n));
     }
     case KR_COL_FACTOR: {
         if (TYPEOF(col) != INTSXP) break;
@@ -370,7 +363,7 @@ static int32_t kr_add_column(KilnBatch *batch, SEXP col, const char *name, int k
         } else {
             break;
         }
-        return kiln_batch_add_column(batch, name, KR_PT_DATE32, days, n, NULL, mask);
+        return kiln_batch_add_column(batch, name, KILN_PHYSICAL_TYPE_DATE32, days, n, NULL, mask);
     }
     case KR_COL_TIMESTAMP: {
         if (TYPEOF(col) != REALSXP) break;
@@ -396,7 +389,7 @@ static int32_t kr_add_column(KilnBatch *batch, SEXP col, const char *name, int k
             }
             micros[i] = (int64_t)us;
         }
-        return kiln_batch_add_column(batch, name, KR_PT_TIMESTAMP_US, micros, n, NULL, mask);
+        return kiln_batch_add_column(batch, name, KILN_PHYSICAL_TYPE_TIMESTAMP_US, micros, n, NULL, mask);
     }
     default:
         snprintf(host_msg, host_cap, "kiln: internal error: unknown column kind %d for '%s'", kind, name);
@@ -438,7 +431,7 @@ SEXP kr_predict(SEXP handle, SEXP columns, SEXP names, SEXP kinds, SEXP n_rows_a
     R_RegisterCFinalizerEx(holder, kr_batch_finalizer, TRUE);
     KilnBatch *batch = NULL;
     int32_t st = kiln_batch_new(n, &batch);
-    if (st != 0) kr_batch_fail(holder, "creating a batch", st);
+    if (st != KILN_STATUS_OK) kr_batch_fail(holder, "creating a batch", st);
     R_SetExternalPtrAddr(holder, batch);
 
     for (R_xlen_t j = 0; j < n_cols; j++) {
@@ -447,7 +440,7 @@ SEXP kr_predict(SEXP handle, SEXP columns, SEXP names, SEXP kinds, SEXP n_rows_a
         host_msg[0] = '\0';
         st = kr_add_column(batch, VECTOR_ELT(columns, j), name, INTEGER(kinds)[j], n, host_msg, sizeof host_msg);
         if (st == -1) kr_batch_fail_host(holder, host_msg);
-        if (st != 0) {
+        if (st != KILN_STATUS_OK) {
             char what[512];
             snprintf(what, sizeof what, "adding column '%s'", name);
             kr_batch_fail(holder, what, st);
@@ -458,12 +451,12 @@ SEXP kr_predict(SEXP handle, SEXP columns, SEXP names, SEXP kinds, SEXP n_rows_a
     int32_t *status_p = n ? (int32_t *)INTEGER(status) : (int32_t *)kr_empty;
     int32_t *reason_p = n ? (int32_t *)INTEGER(reason) : (int32_t *)kr_empty;
     st = kiln_model_score(model, batch, (uint32_t)n_threads, scores_p, n * n_out, status_p, n, reason_p, n, NULL);
-    if (st != 0) kr_batch_fail(holder, "scoring", st);
+    if (st != KILN_STATUS_OK) kr_batch_fail(holder, "scoring", st);
     kr_batch_finalizer(holder);
 
     /* Unscored rows come back as NaN; R's "no value" is NA_real_. */
     for (size_t i = 0; i < n; i++) {
-        if (status_p[i] != 0)
+        if (status_p[i] != KILN_ROW_STATUS_OK)
             for (size_t k = 0; k < n_out; k++) REAL(scores)[k * n + i] = NA_REAL;
     }
 
@@ -486,7 +479,7 @@ SEXP kr_predict(SEXP handle, SEXP columns, SEXP names, SEXP kinds, SEXP n_rows_a
     for (R_xlen_t c = 0; c < CACHE; c++) SET_STRING_ELT(cache, c, NA_STRING);
     for (size_t i = 0; i < n; i++) {
         int32_t id = reason_p[i];
-        if (status_p[i] == 0) {
+        if (status_p[i] == KILN_ROW_STATUS_OK) {
             SET_STRING_ELT(source, (R_xlen_t)i, NA_STRING);
             continue;
         }
@@ -499,7 +492,7 @@ SEXP kr_predict(SEXP handle, SEXP columns, SEXP names, SEXP kinds, SEXP n_rows_a
         SEXP s = id < CACHE ? STRING_ELT(cache, id) : NA_STRING;
         if (s == NA_STRING) {
             const char *src = NULL;
-            if (kiln_model_reason_source(model, id, &src) == 0 && src) {
+            if (kiln_model_reason_source(model, id, &src) == KILN_STATUS_OK && src) {
                 s = kr_utf8(src);
             } else {
                 char fallback[64];
