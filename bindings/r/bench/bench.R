@@ -24,7 +24,14 @@ read_input <- function(path) {
     names(cols) <- vapply(g$columns, function(c) c$name, "")
     return(as.data.frame(cols, stringsAsFactors = strings_as_factors, optional = TRUE))
   }
-  read.csv(path, stringsAsFactors = strings_as_factors)
+  df <- read.csv(path, stringsAsFactors = strings_as_factors, na.strings = "")
+  # CSV has no date type: give date inputs as Date, timestamps as POSIXct (UTC).
+  for (i in which(model$inputs$name %in% names(df))) {
+    name <- model$inputs$name[[i]]
+    if (model$inputs$type[[i]] == "date") df[[name]] <- as.Date(as.character(df[[name]]))
+    if (model$inputs$type[[i]] == "timestamp") df[[name]] <- as.POSIXct(as.character(df[[name]]), tz = "UTC")
+  }
+  df
 }
 
 base <- read_input(args[[2L]])
