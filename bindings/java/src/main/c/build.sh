@@ -31,7 +31,7 @@ if [ -f "$lib_dir/libkiln.a" ]; then
     # entry points are exported.
     # shellcheck disable=SC2086
     $cc $cflags $includes -shared -o "$out_dir/libkiln_jni.so" "$here/kiln_jni.c" \
-        "$lib_dir/libkiln.a" -Wl,--exclude-libs,ALL -Wl,--gc-sections -Wl,-z,defs \
+        "$lib_dir/libkiln.a" -Wl,--exclude-libs,ALL -Wl,--gc-sections -Wl,--strip-debug -Wl,-z,defs \
         -lpthread -ldl -lm -lgcc_s -lc
     echo "build.sh: linked $out_dir/libkiln_jni.so with $lib_dir/libkiln.a (static)"
 elif [ -f "$lib_dir/libkiln.so" ]; then
