@@ -19,21 +19,53 @@ final class KilnNative {
 
     private KilnNative() {}
 
-    static {
-        NativeLoader.load();
-        int abi = abiVersion();
+    /** Why the library could not be used, or {@code null} once it loaded and its ABI was accepted. */
+    private static final LoadFailure LOAD_ERROR = loadAndCheck();
+
+    record LoadFailure(KilnStatus status, String message) {}
+
+    private static LoadFailure loadAndCheck() {
+        try {
+            NativeLoader.load();
+        } catch (IllegalStateException e) {
+            return new LoadFailure(KilnStatus.IO, e.getMessage());
+        } catch (UnsatisfiedLinkError | SecurityException e) {
+            return new LoadFailure(KilnStatus.IO, "loading the kiln JNI library failed: " + e);
+        }
+        return checkAbi(abiVersion(), headerAbiVersion());
+    }
+
+    /**
+     * Accepts the library's ABI version {@code abi} only if this binding knows it and the shim
+     * was compiled against the same version ({@code headerAbi}); otherwise says why not.
+     */
+    static LoadFailure checkAbi(int abi, int headerAbi) {
         boolean known = false;
         for (int v : KNOWN_ABI_VERSIONS) {
             known |= v == abi;
         }
         if (!known) {
-            throw new KilnException(KilnStatus.ABI_MISMATCH, "the native kiln library speaks ABI version " + abi
-                    + ", this binding knows only version 1; use the kiln jar that matches the library");
+            return new LoadFailure(KilnStatus.ABI_MISMATCH, "the native kiln library speaks C ABI version " + abi
+                    + ", this binding knows only " + java.util.Arrays.toString(KNOWN_ABI_VERSIONS)
+                    + "; use the kiln jar that matches the library");
         }
+        if (abi != headerAbi) {
+            return new LoadFailure(KilnStatus.ABI_MISMATCH, "the JNI shim was compiled against kiln.h of ABI version "
+                    + headerAbi + " but the library it loaded speaks " + abi + "; rebuild the shim");
+        }
+        return null;
     }
 
-    /** Forces the library to load (and its ABI to be checked) now. */
-    static void ensureLoaded() {}
+    /**
+     * Loads the library and checks its ABI on first use; afterwards throws the same failure
+     * (as a fresh {@link KilnException}) on every call if that went wrong, rather than an
+     * {@code ExceptionInInitializerError} once and {@code NoClassDefFoundError}s after.
+     */
+    static void ensureLoaded() {
+        if (LOAD_ERROR != null) {
+            throw new KilnException(LOAD_ERROR.status(), LOAD_ERROR.message());
+        }
+    }
 
     /**
      * Throws a {@link KilnException} for a non-zero status, with the message kiln wrote for the

@@ -12,7 +12,8 @@ import java.util.Locale;
  * Finds and loads {@code libkiln_jni.so}: from the system property {@code kiln.library.path} (the
  * file itself, or a directory holding it) when set, otherwise from the jar's
  * {@code native/<os>-<arch>/} resource, copied to a fresh temporary directory because the
- * dynamic linker can only load a file.
+ * dynamic linker can only load a file. Failures are {@link IllegalStateException}s, which
+ * {@link KilnNative} turns into a {@link KilnException} with status {@code IO}.
  */
 final class NativeLoader {
     static final String LIBRARY_PATH_PROPERTY = "kiln.library.path";
@@ -28,7 +29,7 @@ final class NativeLoader {
                 p = p.resolve(LIBRARY_FILE);
             }
             if (!Files.isRegularFile(p)) {
-                throw new KilnException(KilnStatus.IO, "-D" + LIBRARY_PATH_PROPERTY + "=" + override
+                throw new IllegalStateException("-D" + LIBRARY_PATH_PROPERTY + "=" + override
                         + " names no file (expected " + LIBRARY_FILE + " or a directory holding it)");
             }
             System.load(p.toAbsolutePath().toString());
@@ -38,7 +39,7 @@ final class NativeLoader {
         String resource = "/native/" + platform + "/" + LIBRARY_FILE;
         try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new KilnException(KilnStatus.IO, "this kiln jar has no native library for " + platform
+                throw new IllegalStateException("this kiln jar has no native library for " + platform
                         + " (looked for " + resource + "); build one and pass -D" + LIBRARY_PATH_PROPERTY + "=<path>");
             }
             Path dir = Files.createTempDirectory("kiln-jni-");
@@ -53,7 +54,7 @@ final class NativeLoader {
                 Files.deleteIfExists(dir);
             }
         } catch (IOException e) {
-            throw new KilnException(KilnStatus.IO, "extracting " + resource + " to a temporary directory: " + e);
+            throw new IllegalStateException("extracting " + resource + " to a temporary directory: " + e);
         }
     }
 

@@ -56,6 +56,17 @@ class KilnModelTest {
     }
 
     @Test
+    void unknownAbiVersionsAreRefused() {
+        assertNull(KilnNative.checkAbi(1, 1));
+        KilnNative.LoadFailure newer = KilnNative.checkAbi(2, 2);
+        assertEquals(KilnStatus.ABI_MISMATCH, newer.status());
+        assertTrue(newer.message().contains("version 2"), newer.message());
+        KilnNative.LoadFailure skew = KilnNative.checkAbi(1, 2);
+        assertEquals(KilnStatus.ABI_MISMATCH, skew.status());
+        assertTrue(skew.message().contains("rebuild the shim"), skew.message());
+    }
+
+    @Test
     void statusEnumsAgreeWithTheNativeNames() {
         KilnNative.ensureLoaded();
         for (KilnStatus s : KilnStatus.values()) {
