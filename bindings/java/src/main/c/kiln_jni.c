@@ -514,6 +514,10 @@ JNIEXPORT jint JNICALL Java_dev_kiln_KilnNative_scoreColumns(
     if (n_rows < 0) {
         return fail_shim(ST_INVALID_ARGUMENT, "rows must be >= 0, got %lld", (long long)n_rows);
     }
+    if (names == NULL || kinds == NULL || data == NULL || data_offsets == NULL || data_lens == NULL ||
+        offsets == NULL || offsets_offsets == NULL || masks == NULL || mask_offsets == NULL) {
+        return fail_shim(ST_NULL_ARGUMENT, "a column description array is null");
+    }
     size_t n = (size_t)n_rows;
     jsize ncols = (*env)->GetArrayLength(env, names);
     if ((*env)->GetArrayLength(env, kinds) != ncols || (*env)->GetArrayLength(env, data) != ncols ||

@@ -83,15 +83,20 @@ public final class ScoreResult {
     }
 
     /**
-     * The schema column or pipeline step responsible for a flagged row, or {@code null} for a
-     * scored row (or when reasons were not requested).
+     * What is responsible for a flagged row: a schema column (e.g. {@code "province"}), a
+     * pipeline step (e.g. {@code "step 1 (log1p of 'income')"}), or {@code "model"} when no input
+     * or step is to blame (a row the model gives no score); {@code null} for a scored row, or
+     * when reasons were not requested. The same names as the report's {@code reasons[].source}.
      */
     public String reasonSource(int row) {
-        if (reason == null || reason[row] < 0) {
+        if (reason == null || status[row] == 0) {
             return null;
         }
-        return reasonSources.get(reason[row]);
+        return reason[row] < 0 ? MODEL_SOURCE : reasonSources.get(reason[row]);
     }
+
+    /** The source kiln names for a flagged row whose reason id is -1 (as in the report). */
+    static final String MODEL_SOURCE = "model";
 
     /**
      * Why row {@code row} has no score, e.g. {@code "unknown_category: province"}; {@code null}
