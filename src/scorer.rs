@@ -256,6 +256,14 @@ impl Scorer {
         Ok(self.report(n, counts, defaults))
     }
 
+    /// Check that a batch would be accepted (every schema column present with an accepted
+    /// type, no rule with a `reject` policy broken) without scoring it. Lets a caller that
+    /// scores several batches into one result fail before writing any of it.
+    pub fn check(&self, batch: &Batch) -> Result<()> {
+        let bound = self.bind(batch)?;
+        self.reject_pass(&bound, batch.num_rows())
+    }
+
     fn report(&self, n: usize, counts: BTreeMap<(i32, i32), u64>, defaults: Vec<u64>) -> ScoreReport {
         let flagged: u64 = counts.values().sum();
         let mut reasons: Vec<ReasonCount> = counts

@@ -334,3 +334,12 @@ fn fingerprint_ignores_how_numbers_are_spelled_and_omitted_defaults() {
     let b = Artifact::from_bytes(text.as_bytes(), Some(&fp)).expect("same model, same fingerprint, stored one verifies");
     assert_eq!(b.fingerprint, fp);
 }
+
+#[test]
+fn category_split_with_a_huge_category_is_refused() {
+    // A four-billion category would make a half-gigabyte bitset at load.
+    expect_err(with_tree(|t| t["category_splits"][0]["categories"] = json!([1, 4_000_000_000u32])), KilnStatus::InvalidModel, &["node 2", "category 4000000000"]);
+    expect_err(with_tree(|t| t["category_splits"][0]["node"] = json!(9)), KilnStatus::InvalidModel, &["node 9"]);
+    expect_err(with_tree(|t| t["category_splits"][0]["node"] = json!(1)), KilnStatus::InvalidModel, &["node 1", "leaf"]);
+    with_tree(|t| t["category_splits"][0]["categories"] = json!([0, (1u32 << 24) - 1])).expect("a large but bounded category is fine");
+}

@@ -110,8 +110,11 @@ fn random_tree(rng: &mut Rng, n_features: usize, n_targets: usize) -> TreeSpec {
     t
 }
 
+/// Named float64 columns with nulls.
+type Columns = Vec<(String, Vec<Option<f64>>)>;
+
 /// A random ensemble over `n_features` float64 columns f0.., and its input data.
-fn random_ensemble_case(seed: u64, n_rows: usize) -> (Scorer, Vec<(String, Vec<Option<f64>>)>) {
+fn random_ensemble_case(seed: u64, n_rows: usize) -> (Scorer, Columns) {
     let mut rng = Rng::new(seed);
     let n_features = 1 + rng.below(5);
     let n_targets = 1 + rng.below(3);

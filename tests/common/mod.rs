@@ -72,3 +72,6 @@ pub fn statuses(s: &Scores) -> Vec<&'static str> {
 pub fn sources<'a>(sc: &'a Scorer, s: &Scores) -> Vec<Option<&'a str>> {
     (0..s.n_rows).map(|i| (s.status[i] != 0).then(|| sc.reason_source(s.reason[i]).unwrap_or("model"))).collect()
 }
+
+mod fixtures;
+pub use fixtures::*;
