@@ -6,7 +6,7 @@
 # (mvn -q -B test). Maven downloads its plugins and the test dependencies (JUnit, Arrow Java,
 # Jackson) into ~/.m2 on first use. Needs: JDK 17+ (javac, JNI headers), Maven 3.8+, a C
 # compiler (cc), and cargo when KILN_LIB_DIR is not given.
-# On Debian: apt-get install -y openjdk-17-jdk-headless maven gcc
+# On a fresh Debian machine run install_deps.sh first (JDK 17, Maven, gcc).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,7 +14,7 @@ repo=$(cd "$here/../.." && pwd)
 
 for tool in java javac mvn cc; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "run_tests.sh: '$tool' not found; on Debian: apt-get install -y openjdk-17-jdk-headless maven gcc" >&2
+        echo "run_tests.sh: '$tool' not found; run bindings/java/install_deps.sh (Debian: JDK 17, Maven, gcc)" >&2
         exit 2
     fi
 done
