@@ -36,8 +36,46 @@ impl Default for FrequentSketch {
 
 impl PartialEq for FrequentSketch {
     fn eq(&self, other: &Self) -> bool {
-        self.inner.serialize() == other.inner.serialize()
+        canonical_bytes(&self.inner) == canonical_bytes(&other.inner)
     }
+}
+
+/// DataSketches' image with its (count, item) pairs sorted by item. The image lists them in
+/// hash-table order, which depends on insertion history (a sketch read back re-inserts them, and
+/// a probe run that wraps around the table comes back in another order). Layout (datasketches
+/// 0.6.0 `frequencies/sketch.rs`): a 32-byte preamble whose bytes 8..12 hold the item count,
+/// then one u64 count per item, then per item a u32 length and its UTF-8 bytes. Read-back
+/// accepts any order. An image that does not parse as that layout is returned unchanged.
+fn canonical_bytes(sketch: &FrequentItemsSketch<String>) -> Vec<u8> {
+    let bytes = sketch.serialize();
+    if bytes.len() < 32 || bytes[0] != 4 {
+        return bytes; // empty sketch: preamble only
+    }
+    let n = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    let counts_end = 32 + 8 * n;
+    let Some(counts) = bytes.get(32..counts_end) else { return bytes };
+    let mut pairs: Vec<(&[u8], &[u8])> = Vec::with_capacity(n);
+    let mut at = counts_end;
+    for count in counts.chunks_exact(8) {
+        let Some(len) = bytes.get(at..at + 4) else { return bytes };
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let Some(item) = bytes.get(at..at + 4 + len) else { return bytes };
+        pairs.push((item, count));
+        at += 4 + len;
+    }
+    if at != bytes.len() {
+        return bytes;
+    }
+    pairs.sort_unstable_by(|a, b| a.0[4..].cmp(&b.0[4..]));
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..32]);
+    for (_, count) in &pairs {
+        out.extend_from_slice(count);
+    }
+    for (item, _) in &pairs {
+        out.extend_from_slice(item);
+    }
+    out
 }
 
 impl FrequentSketch {
@@ -80,7 +118,7 @@ impl FrequentSketch {
 
 impl Serialize for FrequentSketch {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&BASE64.encode(self.inner.serialize()))
+        s.serialize_str(&BASE64.encode(canonical_bytes(&self.inner)))
     }
 }
 
@@ -94,5 +132,26 @@ impl<'de> Deserialize<'de> for FrequentSketch {
             return Err(D::Error::custom(format!("frequent-items sketch: map size {} (kiln writes {MAX_MAP_SIZE})", inner.max_map_size())));
         }
         Ok(FrequentSketch { inner })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_do_not_depend_on_insertion_order() {
+        let names: Vec<String> = (0..300).map(|i| format!("c{i}")).collect();
+        let (mut a, mut b) = (FrequentSketch::default(), FrequentSketch::default());
+        for (i, n) in names.iter().enumerate() {
+            a.update(n, 1 + i as u64);
+        }
+        for (i, n) in names.iter().enumerate().rev() {
+            b.update(n, 1 + i as u64);
+        }
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        let back: FrequentSketch = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back, a);
+        assert_eq!(back.count("c7").estimate, 8);
     }
 }
