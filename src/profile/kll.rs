@@ -2,7 +2,8 @@
 //!
 //! Algorithm: Karnin, Lang, Liberty, "Optimal Quantile Approximation in Streams", FOCS 2016
 //! (arXiv:1603.05346), in the practical form used by Apache DataSketches: levels whose
-//! capacities shrink geometrically by 2/3 from the top (never below 8), a lazy compactor that
+//! capacities shrink geometrically by 2/3 from the top (never below 8; level 0 keeps room for
+//! `k`), a lazy compactor that
 //! compacts the lowest full level only when the whole sketch is full, and merges that append
 //! level by level.
 //!
@@ -72,7 +73,15 @@ impl Default for KllSketch {
 
 /// Capacity of level `h` in a sketch with `num_levels` levels: `k · (2/3)^depth`, rounded,
 /// at least [`MIN_LEVEL_CAPACITY`]. Integer arithmetic, so every platform agrees.
+///
+/// Level 0 is the exception: it keeps room for `k` values at any depth. Its items have weight 1,
+/// so the extra room costs at most `k` values of space and no accuracy, while sorting and
+/// compacting it once per `k/2` updates instead of once per 4 makes updates several times
+/// cheaper.
 fn level_capacity(k: u16, num_levels: usize, h: usize) -> usize {
+    if h == 0 {
+        return usize::from(k);
+    }
     let depth = (num_levels - 1 - h) as u32;
     if depth > 30 {
         return MIN_LEVEL_CAPACITY;
@@ -202,22 +211,36 @@ impl KllSketch {
         1u64 << h
     }
 
-    /// Compact the lowest level at or over its capacity (the top level, growing the sketch by
-    /// one level, if no lower one is).
+    /// Free space: one bottom-up pass compacting every level at or over its capacity (KLL16's
+    /// cascade; the top level grows the sketch by one level). Compacting only the lowest full
+    /// level frees a handful of slots per call and makes updates slow.
     fn compress_once(&mut self) {
-        let num_levels = self.levels.len();
-        let h = (0..num_levels)
-            .find(|&h| self.levels[h].len() >= level_capacity(self.k, num_levels, h))
-            .unwrap_or(num_levels - 1);
-        if h + 1 == self.levels.len() {
-            if self.levels.len() >= MAX_LEVELS {
-                // Unreachable for any u64 count of values; keep the sketch valid regardless.
-                return;
+        let mut h = 0;
+        let mut compacted = false;
+        while h < self.levels.len() {
+            let num_levels = self.levels.len();
+            if self.levels[h].len() >= level_capacity(self.k, num_levels, h) {
+                if h + 1 == num_levels {
+                    if num_levels >= MAX_LEVELS {
+                        // Unreachable for any u64 count of values; keep the sketch valid regardless.
+                        break;
+                    }
+                    self.levels.push(Vec::new());
+                    self.capacity = total_capacity(self.k, self.levels.len());
+                }
+                self.compact_level(h);
+                compacted = true;
             }
+            h += 1;
+        }
+        if !compacted {
+            // Some level is always full when the sketch is (pigeonhole); this only guards the
+            // loop in `update_many` against a capacity rule that breaks that.
+            let top = self.levels.len() - 1;
             self.levels.push(Vec::new());
             self.capacity = total_capacity(self.k, self.levels.len());
+            self.compact_level(top);
         }
-        self.compact_level(h);
     }
 
     /// Halve level `h`: sort it, keep the odd or the even positions (a fair coin) at double
@@ -446,9 +469,10 @@ mod tests {
     #[test]
     fn capacities_follow_two_thirds_and_floor_at_eight() {
         assert_eq!(level_capacity(200, 1, 0), 200);
-        assert_eq!(level_capacity(200, 2, 0), 133);
-        assert_eq!(level_capacity(200, 3, 0), 89);
-        assert_eq!(level_capacity(200, 20, 0), 8);
+        assert_eq!(level_capacity(200, 3, 1), 133);
+        assert_eq!(level_capacity(200, 4, 1), 89);
+        assert_eq!(level_capacity(200, 20, 1), 8);
+        assert_eq!(level_capacity(200, 20, 0), 200);
     }
 
     #[test]
