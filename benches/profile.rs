@@ -23,7 +23,7 @@ fn data(rows: usize, cols: usize) -> (Schema, Batch) {
     let columns: Vec<(String, ArrayRef)> = (0..cols)
         .map(|j| {
             // Continuous values (every one distinct: the HLL hashes each), 1% nulls.
-            let v: Vec<Option<f64>> = (0..rows).map(|_| { let u = next(); (u >= 0.01).then(|| u * 100.0 + j as f64) }).collect();
+            let v: Vec<Option<f64>> = (0..rows).map(|_| { let u = next(); (u >= 0.01).then_some(u * 100.0 + j as f64) }).collect();
             (format!("f{j}"), Arc::new(Float64Array::from(v)) as ArrayRef)
         })
         .collect();
