@@ -9,7 +9,7 @@
 //!
 //! Rooms: [`artifact`] (file format), [`schema`], [`batch`] (columnar input, the only place
 //! besides [`ffi`] with `unsafe`), [`verify`] (the hard edge), [`transform`] (fitted steps),
-//! [`model`] (scorers), [`plan`] (prepared plans), [`exec`] (threads and blocks), [`ffi`] (the C
+//! [`model`] (scorers), [`plan`] (prepared plans), [`profile`] (batch profiles and drift), [`exec`] (threads and blocks), [`ffi`] (the C
 //! ABI).
 
 pub mod artifact;
@@ -20,6 +20,7 @@ pub mod ffi;
 pub mod import;
 pub mod model;
 pub mod plan;
+pub mod profile;
 pub mod schema;
 mod scorer;
 pub mod transform;
