@@ -31,18 +31,21 @@ pub fn softmax64(out: &mut [f64], n: usize, k: usize, i: usize) {
     }
 }
 
-/// In-place softmax of the row `i` across `k` column-major columns, in f32.
+/// In-place softmax of the row `i` across `k` column-major columns, in f32 as XGBoost computes
+/// it (`common::Softmax`, src/common/math.h): float32 max and `expf(x - max)`, the exponentials
+/// summed in class order into a double, each divided by that sum rounded to float32.
 pub fn softmax32(out: &mut [f64], n: usize, k: usize, i: usize) {
     let mut max = f32::NEG_INFINITY;
     for j in 0..k {
         max = max.max(out[j * n + i] as f32);
     }
-    let mut sum = 0.0f32;
+    let mut sum = 0.0f64;
     for j in 0..k {
         let e = (out[j * n + i] as f32 - max).exp();
         out[j * n + i] = e as f64;
-        sum += e;
+        sum += e as f64;
     }
+    let sum = sum as f32;
     for j in 0..k {
         out[j * n + i] = (out[j * n + i] as f32 / sum) as f64;
     }
