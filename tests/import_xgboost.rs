@@ -251,3 +251,47 @@ fn refuses_best_iteration_when_absent() {
     let e = from_json(&bytes, &XgbImportOptions { feature_names: None, iterations: Iterations::Range { begin: 0, end: 21 } }).unwrap_err();
     assert!(e.message().contains("0..21"), "{}", e.message());
 }
+
+fn c_last_error() -> String {
+    // SAFETY: kiln_last_error returns NULL or a NUL-terminated thread-local string.
+    let p = kiln::ffi::kiln_last_error();
+    if p.is_null() { String::new() } else { unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned() }
+}
+
+#[test]
+fn c_abi_import() {
+    use kiln::ffi::*;
+    use std::ffi::CStr;
+    let bytes = std::fs::read(dir("multi_softprob").join("model.json")).unwrap();
+    let expected = from_json(&bytes, &XgbImportOptions::default()).unwrap();
+    let mut model: *const KilnModel = std::ptr::null();
+    // SAFETY: valid string, buffer and out-pointer.
+    let s = unsafe { kiln_model_import(c"xgboost-json".as_ptr(), bytes.as_ptr(), bytes.len(), &mut model) };
+    assert_eq!(s, KilnStatus::Ok, "{}", c_last_error());
+    let mut n = 0usize;
+    let mut fp: *const std::ffi::c_char = std::ptr::null();
+    // SAFETY: `model` is live; out-pointers are valid.
+    unsafe {
+        assert_eq!(kiln_model_num_outputs(model, &mut n), KilnStatus::Ok);
+        assert_eq!(kiln_model_fingerprint(model, &mut fp), KilnStatus::Ok);
+        // The same content as the Rust import, hence the same (bit-exact) model.
+        assert_eq!(CStr::from_ptr(fp).to_str().unwrap(), expected.fingerprint);
+        kiln_model_free(model);
+    }
+    assert_eq!(n, 3);
+
+    let mut out: *const KilnModel = std::ptr::null();
+    // SAFETY: as above; failures leave `out` untouched.
+    unsafe {
+        assert_eq!(kiln_model_import(c"lightgbm-zip".as_ptr(), bytes.as_ptr(), bytes.len(), &mut out), KilnStatus::InvalidArgument);
+        assert!(c_last_error().contains("'lightgbm-zip'"), "{}", c_last_error());
+        assert_eq!(kiln_model_import(c"xgboost-json".as_ptr(), b"{not json".as_ptr(), 9, &mut out), KilnStatus::MalformedArtifact);
+        assert!(c_last_error().contains("not valid JSON"), "{}", c_last_error());
+        let gblinear = edited(|v| v["learner"]["gradient_booster"]["name"] = "gblinear".into());
+        assert_eq!(kiln_model_import(c"xgboost-json".as_ptr(), gblinear.as_ptr(), gblinear.len(), &mut out), KilnStatus::InvalidModel);
+        assert!(c_last_error().contains("gblinear"), "{}", c_last_error());
+        assert_eq!(kiln_model_import(std::ptr::null(), bytes.as_ptr(), bytes.len(), &mut out), KilnStatus::NullArgument);
+        assert_eq!(kiln_model_import(c"xgboost-json".as_ptr(), std::ptr::null(), 5, &mut out), KilnStatus::NullArgument);
+    }
+    assert!(out.is_null());
+}
