@@ -81,6 +81,8 @@ fn check_case(case: &str) -> Scorer {
     }
     assert!(mismatches.is_empty(), "{case}: {} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
     assert!(scores.status.iter().all(|&s| s == 0), "{case}: every row scores");
+    let empty = scorer.score(&batch_of(&cols, 0..0), &ScoreOptions::default()).unwrap();
+    assert!(empty.values.is_empty() && empty.status.is_empty(), "{case}: a 0-row batch gives no scores");
     // Single-row batches (including the last, all-NaN row) give the same bits.
     for i in [0, n - 1] {
         let one = scorer.score(&batch_of(&cols, i..i + 1), &ScoreOptions::default()).unwrap();
@@ -120,6 +122,11 @@ fn gamma() {
 #[test]
 fn tweedie() {
     check_case("tweedie");
+}
+
+#[test]
+fn dart_scales_leaves_by_weight_drop() {
+    check_case("dart");
 }
 
 #[test]
@@ -211,12 +218,18 @@ fn refuses_unknown_objective() {
 }
 
 #[test]
-fn refuses_gblinear_and_dart() {
+fn refuses_gblinear() {
     let e = refused(&edited(|v| v["learner"]["gradient_booster"]["name"] = "gblinear".into()));
     assert_eq!(e.status(), KilnStatus::InvalidModel);
     assert!(e.message().contains("booster 'gblinear'"), "{}", e.message());
-    let e = refused(&edited(|v| v["learner"]["gradient_booster"]["name"] = "dart".into()));
-    assert!(e.message().contains("'dart'"), "{}", e.message());
+}
+
+#[test]
+fn refuses_dart_with_mismatched_weights() {
+    let mut v = read_json(&dir("dart").join("model.json"));
+    v["learner"]["gradient_booster"]["weight_drop"].as_array_mut().unwrap().pop();
+    let e = refused(&serde_json::to_vec(&v).unwrap());
+    assert!(e.message().contains("weight_drop has 11 weights for 12 trees"), "{}", e.message());
 }
 
 #[test]

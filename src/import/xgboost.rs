@@ -16,6 +16,11 @@
 //! `-logf(1/b - 1)` for logistic objectives (including `binary:logitraw`), `logf(b)` for
 //! log-link objectives, `b` otherwise.
 //!
+//! Boosters: `gbtree`, and `dart` (each tree's leaves are multiplied by its `weight_drop` in
+//! float32, as XGBoost's DART predictor does). `gblinear` and multi-output (vector-leaf) trees
+//! are refused. `multi:softmax` is imported as class probabilities (what `multi:softprob` returns
+//! for the same trees); `Booster.predict` returns their first argmax.
+//!
 //! Categorical splits: XGBoost stores, per categorical node, the list of categories whose bit is
 //! set; a listed category goes RIGHT (`common::Decision` returns "go left" for categories not in
 //! the set, `src/common/categorical.h`). The model reads categorical features as numeric codes
@@ -303,13 +308,21 @@ pub fn from_json(bytes: &[u8], opts: &XgbImportOptions) -> Result<Artifact> {
     let booster_name = field(booster, "name", "learner.gradient_booster")?.as_str().unwrap_or("");
     let model = match booster_name {
         "gbtree" => field(booster, "model", "learner.gradient_booster")?,
-        "dart" => {
-            return Err(bad(
-                "booster 'dart' is not supported (its weight_drop tree scaling is not reproduced yet); \
-                 re-train with booster='gbtree' or export a gbtree model",
-            ));
+        "dart" => field(field(booster, "gbtree", "learner.gradient_booster")?, "model", "learner.gradient_booster.gbtree")?,
+        other => return Err(bad(format!("booster '{other}' is not supported (only 'gbtree' and 'dart')"))),
+    };
+    // DART scales each tree's output by its weight at prediction: XGBoost adds
+    // `leaf * weight_drop[t]` (float32 product) to the margin (Dart::PredictBatchImpl,
+    // src/gbm/gbtree.cc), so the scaled leaves are computed once here. XGBoost 3.2 stores the
+    // weights beside the tree model, later versions inside it.
+    let tree_weights: Option<Vec<f32>> = if booster_name == "dart" {
+        let at = if booster.get("weight_drop").is_some() { booster } else { model };
+        match at.get("weight_drop") {
+            Some(_) => Some(floats32(at, "weight_drop", "dart booster")?),
+            None => None,
         }
-        other => return Err(bad(format!("booster '{other}' is not supported (only 'gbtree')"))),
+    } else {
+        None
     };
 
     let n_features = int_param(lmp, "num_feature", "learner.learner_model_param")?;
@@ -389,13 +402,26 @@ pub fn from_json(bytes: &[u8], opts: &XgbImportOptions) -> Result<Artifact> {
         }
     };
 
+    if let Some(w) = &tree_weights {
+        if !w.is_empty() && w.len() != trees.len() {
+            return Err(bad(format!("dart weight_drop has {} weights for {} trees", w.len(), trees.len())));
+        }
+    }
     let mut specs = Vec::new();
     for t in indptr[begin]..indptr[end] {
         let group = tree_info[t];
         if group < 0 || group as usize >= n_groups {
             return Err(bad(format!("tree {t} belongs to output group {group}, the model has {n_groups}")));
         }
-        specs.push(convert_tree(&trees[t], &format!("tree {t}"), group as u32, n_features)?);
+        let mut spec = convert_tree(&trees[t], &format!("tree {t}"), group as u32, n_features)?;
+        if let Some(&w) = tree_weights.as_ref().and_then(|w| w.get(t)) {
+            for (v, &f) in spec.value.iter_mut().zip(&spec.feature) {
+                if f < 0 {
+                    *v = f64::from(*v as f32 * w);
+                }
+            }
+        }
+        specs.push(spec);
     }
 
     let features: Vec<String> = match &opts.feature_names {

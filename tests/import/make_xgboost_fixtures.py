@@ -104,6 +104,13 @@ def main():
                   xgb.DMatrix(Xtr, ytr), 15)
     write("tweedie", b, Xte, [f"f{j}" for j in range(X.shape[1])])
 
+    # DART: leaves scaled by weight_drop at prediction.
+    b = xgb.train({"booster": "dart", "rate_drop": 0.3, "skip_drop": 0.0, "objective": "reg:squarederror", "max_depth": 3,
+                   "seed": 0, "nthread": 1}, xgb.DMatrix(Xtr, ytr), 12)
+    w = json.loads(b.save_raw("json"))["learner"]["gradient_booster"].get("weight_drop", [])
+    assert any(x != 1.0 for x in w), "dart fixture should have non-trivial tree weights"
+    write("dart", b, Xte, [f"f{j}" for j in range(X.shape[1])])
+
     # iris, multi:softprob with NaNs.
     X, y = load_iris(return_X_y=True)
     names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
