@@ -110,6 +110,13 @@ fn regression_squarederror_default_feature_names() {
 }
 
 #[test]
+fn other_identity_regressions() {
+    for case in ["pseudohubererror", "absoluteerror", "squaredlogerror"] {
+        check_case(case);
+    }
+}
+
+#[test]
 fn poisson() {
     check_case("poisson");
 }
@@ -252,8 +259,10 @@ fn refuses_broken_trees() {
         v["learner"]["gradient_booster"]["model"]["trees"][1]["split_conditions"].as_array_mut().unwrap().pop();
     }));
     assert!(e.message().contains("'split_conditions'"), "{}", e.message());
-    let e = refused(&edited(|v| v["learner"]["learner_model_param"]["base_score"] = "[1.5E0]".into()));
-    assert!(e.message().contains("base_score"), "{}", e.message());
+    let e = refused(&edited(|v| v["learner"]["learner_model_param"]["base_score"] = "[half]".into()));
+    assert!(e.message().contains("base_score '[half]'"), "{}", e.message());
+    let e = refused(&edited(|v| v["learner"]["learner_model_param"]["base_score"] = "[5E-1,5E-1]".into()));
+    assert!(e.message().contains("base_score has 2 values for 1 output groups"), "{}", e.message());
 }
 
 #[test]
@@ -307,4 +316,9 @@ fn c_abi_import() {
         assert_eq!(kiln_model_import(c"xgboost-json".as_ptr(), std::ptr::null(), 5, &mut out), KilnStatus::NullArgument);
     }
     assert!(out.is_null());
+}
+
+#[test]
+fn binary_margins_beyond_the_sigmoid_cap() {
+    check_case("binary_extreme_margins");
 }

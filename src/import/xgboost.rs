@@ -8,13 +8,14 @@
 //! - a missing value (NaN) follows the node's `default_left`;
 //! - margins start at the learner's base margin (float32) and add each tree's leaf value in
 //!   float32, tree by tree in order;
-//! - the output transform runs in float32: `1/(1+expf(-x))` for logistic objectives, softmax
-//!   (max-subtracted `expf`, float32 sum, division) for `multi:*`, `expf` for log-link objectives.
+//! - the output transform runs in float32: `common::Sigmoid` (with its cap at -x = 88.7) for
+//!   logistic objectives, `common::Softmax` (max-subtracted `expf`, summed in double, divided by
+//!   the float32 sum) for `multi:*`, `expf` for log-link objectives.
 //!
 //! `base_score` in the JSON (XGBoost >= 2) is in the objective's *output* space; the predictor
 //! starts from `ProbToMargin(base_score)`, computed here in float32 exactly as XGBoost does:
-//! `-logf(1/b - 1)` for logistic objectives (including `binary:logitraw`), `logf(b)` for
-//! log-link objectives, `b` otherwise.
+//! `-logf(1/b - 1)` (b bounded to [1e-6, 1 - 1e-6]) for reg:logistic and binary:logistic, `logf(b)` for log-link objectives, `b`
+//! otherwise (binary:logitraw keeps `b` as a margin; checked against XGBoost 3.2's predictions).
 //!
 //! Boosters: `gbtree`, and `dart` (each tree's leaves are multiplied by its `weight_drop` in
 //! float32, as XGBoost's DART predictor does). `gblinear` and multi-output (vector-leaf) trees
@@ -27,10 +28,6 @@
 //! (pandas `cat.codes`), one float column per feature. Differences from XGBoost for codes that
 //! are not valid categories: a negative or non-integral code goes the node's default direction
 //! in kiln, while XGBoost sends negatives left and truncates fractions. NaN agrees (default).
-//!
-//! Known numeric edge: XGBoost's `Sigmoid` clamps `-x` at 88.7 before `expf`; kiln's float32
-//! sigmoid does not, so margins below -88.7 give 0 (or a subnormal) in kiln and ~3e-39 in
-//! XGBoost. Real models do not reach such margins; all other margins agree bit for bit.
 
 use std::collections::BTreeMap;
 
@@ -162,9 +159,11 @@ fn prob_to_margin(family: Family, b: f32) -> Result<f32> {
     Ok(match family {
         Family::Identity | Family::LogitRaw | Family::Softmax => b,
         Family::Logistic => {
-            if !(b > 0.0 && b < 1.0) {
-                return Err(bad(format!("base_score {b} must lie in (0, 1) for a logistic objective")));
+            if b.is_nan() {
+                return Err(bad("base_score is NaN"));
             }
+            // XGBoost bounds the probability by kRtEps (1e-6f) before `common::Logit`.
+            let b = b.max(1e-6f32).min(1.0f32 - 1e-6f32);
             -(1.0f32 / b - 1.0f32).ln()
         }
         Family::Log => {

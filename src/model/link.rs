@@ -7,11 +7,16 @@ pub fn sigmoid64(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// `1 / (1 + exp(-x))` computed in f32.
+/// `1 / (1 + exp(-x))` computed in f32 as XGBoost computes it (`common::Sigmoid`,
+/// src/common/math.h): `-x` is capped at 88.7 so `expf` stays finite (margins below -88.7 give
+/// about 3e-39, not 0), then `1 / (expf(-x) + 1 + 1e-16)`. The 1e-16 is below half an ulp of
+/// any denominator (all >= 1), so it never changes the sum; it is kept for fidelity.
 #[inline]
 pub fn sigmoid32(x: f64) -> f64 {
-    let x = x as f32;
-    (1.0f32 / (1.0f32 + (-x).exp())) as f64
+    let neg = -(x as f32);
+    // `std::min(neg, 88.7f)`: a NaN margin stays NaN (f32::min would return 88.7).
+    let capped = if 88.7f32 < neg { 88.7f32 } else { neg };
+    (1.0f32 / (capped.exp() + 1.0f32 + 1e-16f32)) as f64
 }
 
 /// In-place softmax of the row `i` across `k` column-major columns of length `n`, in f64.

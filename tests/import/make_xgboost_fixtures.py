@@ -84,6 +84,18 @@ def main():
     b = xgb.train(params, xgb.DMatrix(Xtr, ytr, feature_names=names), 20)
     write("binary_logistic", b, Xte, names)
 
+    # Margins far below -88.7, where XGBoost's Sigmoid caps expf's argument: the first tree's
+    # leaves are pushed down by 90 (margins on both sides of -88.7) in the JSON and XGBoost itself predicts the edited model.
+    j = json.loads(b.save_raw("json"))
+    t0 = j["learner"]["gradient_booster"]["model"]["trees"][0]
+    for i, left in enumerate(t0["left_children"]):
+        if left == -1:
+            t0["split_conditions"][i] = t0["split_conditions"][i] - 90.0
+            t0["base_weights"][i] = t0["split_conditions"][i]
+    extreme = xgb.Booster()
+    extreme.load_model(bytearray(json.dumps(j).encode()))
+    write("binary_extreme_margins", extreme, Xte, names)
+
     params["objective"] = "binary:logitraw"
     b = xgb.train(params, xgb.DMatrix(Xtr, ytr, feature_names=names), 10)
     write("binary_logitraw", b, Xte, names)
@@ -93,6 +105,10 @@ def main():
     Xtr, ytr, Xte, _ = split(X, y, 40, 1)
     b = xgb.train({"objective": "reg:squarederror", "max_depth": 4, "seed": 0, "nthread": 1}, xgb.DMatrix(Xtr, ytr), 25)
     write("regression", b, Xte, [f"f{j}" for j in range(X.shape[1])])
+
+    for obj in ["pseudohubererror", "absoluteerror", "squaredlogerror"]:
+        b = xgb.train({"objective": "reg:" + obj, "max_depth": 3, "seed": 0, "nthread": 1}, xgb.DMatrix(Xtr, ytr), 10)
+        write(obj, b, Xte, [f"f{j}" for j in range(X.shape[1])])
 
     # diabetes target as counts / positive values for the log-link objectives.
     yc = np.round(y / 25.0)
