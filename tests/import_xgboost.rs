@@ -49,8 +49,9 @@ fn import(case: &str, opts: &XgbImportOptions) -> Artifact {
 /// Import, round-trip through bytes, score, and compare bit for bit with XGBoost's outputs.
 fn check_case(case: &str) -> Scorer {
     let expected = read_json(&dir(case).join("expected.json"));
-    let iterations = match expected["iterations"].as_str() {
-        Some("best") => Iterations::Best,
+    let iterations = match &expected["iterations"] {
+        Value::String(s) if s == "best" => Iterations::Best,
+        Value::Array(r) => Iterations::Range { begin: r[0].as_u64().unwrap() as usize, end: r[1].as_u64().unwrap() as usize },
         _ => Iterations::All,
     };
     let artifact = import(case, &XgbImportOptions { feature_names: None, iterations });
@@ -113,6 +114,15 @@ fn regression_squarederror_default_feature_names() {
 fn other_identity_regressions() {
     for case in ["pseudohubererror", "absoluteerror", "squaredlogerror"] {
         check_case(case);
+    }
+}
+
+#[test]
+fn parallel_trees_over_an_iteration_range() {
+    let s = check_case("forest_range");
+    match &s.artifact().content.model {
+        ModelSpec::TreeEnsemble(t) => assert_eq!(t.trees.len(), 8, "iterations 1..3 of 4 parallel trees each"),
+        _ => unreachable!("xgboost imports are tree ensembles"),
     }
 }
 

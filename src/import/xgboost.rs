@@ -470,6 +470,10 @@ pub fn from_json(bytes: &[u8], opts: &XgbImportOptions) -> Result<Artifact> {
     params.insert("learner_model_param".to_owned(), lmp.clone());
     params.insert("booster".to_owned(), Value::String(booster_name.to_owned()));
     params.insert("iteration_range".to_owned(), serde_json::json!([begin, end]));
+    if let Some(types) = learner.get("feature_types").filter(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
+        // "c" marks a categorical feature: kiln reads it as its integer category code.
+        params.insert("feature_types".to_owned(), types.clone());
+    }
     if let Some(a) = attributes {
         params.insert("attributes".to_owned(), a.clone());
     }

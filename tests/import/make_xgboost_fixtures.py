@@ -42,7 +42,8 @@ def inject_nans(X, frac, seed):
     return X
 
 
-def write(case, booster, X_test, names, iteration_range=None, classes=None, softprob_expected=None):
+def write(case, booster, X_test, names, iteration_range=None, classes=None, softprob_expected=None, iterations_label=None,
+          same_inplace=True):
     d = os.path.join(OUT, case)
     os.makedirs(d, exist_ok=True)
     # An all-NaN row: every split takes its default direction.
@@ -58,12 +59,15 @@ def write(case, booster, X_test, names, iteration_range=None, classes=None, soft
         pred = softprob_expected(dm, kw)
     else:
         pred = booster.predict(dm, **kw)
+        # inplace_predict on the float64 array gives the same bits: kiln matches both.
+        inplace = booster.inplace_predict(X_test, **kw)
+        assert not same_inplace or np.array_equal(np.asarray(inplace).view(np.uint32), np.asarray(pred).view(np.uint32)), case
     pred = np.asarray(pred)
     if pred.ndim == 1:
         pred = pred[:, None]
     exp = {
         "xgboost": xgb.__version__,
-        "iterations": "best" if iteration_range is not None else "all",
+        "iterations": iterations_label if iterations_label is not None else ("best" if iteration_range is not None else "all"),
         "outputs": [[hexbits(v) for v in pred[:, k]] for k in range(pred.shape[1])],
     }
     if classes is not None:
@@ -120,12 +124,19 @@ def main():
                   xgb.DMatrix(Xtr, ytr), 15)
     write("tweedie", b, Xte, [f"f{j}" for j in range(X.shape[1])])
 
+    # Boosted random forest (num_parallel_tree 4), scored over iterations 1..3 only.
+    b = xgb.train({"objective": "reg:squarederror", "num_parallel_tree": 4, "subsample": 0.7, "colsample_bynode": 0.6,
+                   "max_depth": 3, "seed": 0, "nthread": 1}, xgb.DMatrix(Xtr, ytr), 4)
+    write("forest_range", b, Xte, [f"f{j}" for j in range(X.shape[1])], iteration_range=(1, 3), iterations_label=[1, 3])
+
     # DART: leaves scaled by weight_drop at prediction.
     b = xgb.train({"booster": "dart", "rate_drop": 0.3, "skip_drop": 0.0, "objective": "reg:squarederror", "max_depth": 3,
                    "seed": 0, "nthread": 1}, xgb.DMatrix(Xtr, ytr), 12)
     w = json.loads(b.save_raw("json"))["learner"]["gradient_booster"].get("weight_drop", [])
     assert any(x != 1.0 for x in w), "dart fixture should have non-trivial tree weights"
-    write("dart", b, Xte, [f"f{j}" for j in range(X.shape[1])])
+    # DART's inplace_predict adds ((base + leaf) - base) * w, not leaf * w (gbtree.cc), which can
+    # differ by an ulp; kiln reproduces predict (DMatrix).
+    write("dart", b, Xte, [f"f{j}" for j in range(X.shape[1])], same_inplace=False)
 
     # iris, multi:softprob with NaNs.
     X, y = load_iris(return_X_y=True)
