@@ -285,9 +285,12 @@ fn refuses_best_iteration_when_absent() {
 }
 
 fn c_last_error() -> String {
-    // SAFETY: kiln_last_error returns NULL or a NUL-terminated thread-local string.
     let p = kiln::ffi::kiln_last_error();
-    if p.is_null() { String::new() } else { unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned() }
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: kiln_last_error returns NULL or a NUL-terminated thread-local string.
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
 #[test]

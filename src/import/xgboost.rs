@@ -163,11 +163,11 @@ fn prob_to_margin(family: Family, b: f32) -> Result<f32> {
                 return Err(bad("base_score is NaN"));
             }
             // XGBoost bounds the probability by kRtEps (1e-6f) before `common::Logit`.
-            let b = b.max(1e-6f32).min(1.0f32 - 1e-6f32);
+            let b = b.clamp(1e-6f32, 1.0f32 - 1e-6f32);
             -(1.0f32 / b - 1.0f32).ln()
         }
         Family::Log => {
-            if !(b > 0.0) {
+            if b.is_nan() || b <= 0.0 {
                 return Err(bad(format!("base_score {b} must be positive for a log-link objective")));
             }
             b.ln()
