@@ -465,6 +465,22 @@ KilnStatus kiln_model_load_bytes(const uint8_t *data,
                                  const struct KilnModel **out);
 
 /*
+ Import a model trained by another library from `len` bytes at `data` (copied) with default
+ options, e.g. `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`):
+ all trees, the model's feature names. An unknown format is `KILN_STATUS_INVALID_ARGUMENT`;
+ an unsupported model (objective, booster, ...) is `KILN_STATUS_INVALID_MODEL` and bytes
+ that are not JSON are `KILN_STATUS_MALFORMED_ARTIFACT`, each with a message naming the
+ problem. On success `*out` receives a model to free with `kiln_model_free`.
+
+ # Safety
+ `format` is a NUL-terminated string; `data` is readable for `len` bytes; `out` is writable.
+ */
+KilnStatus kiln_model_import(const char *format,
+                             const uint8_t *data,
+                             size_t len,
+                             const struct KilnModel **out);
+
+/*
  Free a model. NULL is a no-op. Every string obtained from the model dies with it. Never free
  twice, and never while another thread still uses the model.
 

@@ -249,8 +249,9 @@ fn output_transforms() {
     assert_eq!(margin(OutputTransform::Softmax, Precision::Float64, vec![1.0, 2.0, 3.0]), [a / sum, b / sum, c / sum]);
     // Shifting every margin by a constant changes nothing; huge margins do not overflow.
     assert_eq!(margin(OutputTransform::Softmax, Precision::Float64, vec![1001.0, 1002.0, 1003.0]), [a / sum, b / sum, c / sum]);
+    // Float32 softmax is XGBoost's: f32 exponentials summed in f64, divided by the sum as f32.
     let (a32, b32) = ((-2.0f32).exp(), (-1.0f32).exp());
-    let sum32 = a32 + b32 + 1.0f32;
+    let sum32 = (a32 as f64 + b32 as f64 + 1.0f64) as f32;
     assert_eq!(
         margin(OutputTransform::Softmax, Precision::Float32, vec![1.0, 2.0, 3.0]),
         [(a32 / sum32) as f64, (b32 / sum32) as f64, (1.0f32 / sum32) as f64]

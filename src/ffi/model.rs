@@ -172,6 +172,37 @@ pub unsafe extern "C" fn kiln_model_load_bytes(
     })
 }
 
+/// Import a model trained by another library from `len` bytes at `data` (copied) with default
+/// options, e.g. `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`):
+/// all trees, the model's feature names. An unknown format is `KILN_STATUS_INVALID_ARGUMENT`;
+/// an unsupported model (objective, booster, ...) is `KILN_STATUS_INVALID_MODEL` and bytes
+/// that are not JSON are `KILN_STATUS_MALFORMED_ARTIFACT`, each with a message naming the
+/// problem. On success `*out` receives a model to free with `kiln_model_free`.
+///
+/// # Safety
+/// `format` is a NUL-terminated string; `data` is readable for `len` bytes; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_import(format: *const c_char, data: *const u8, len: usize, out: *mut *const KilnModel) -> KilnStatus {
+    guard("kiln_model_import", || {
+        let out = out_ptr(out, "out")?;
+        // SAFETY: NUL-terminated string (contract).
+        let format = unsafe { str_arg(format, "format")? };
+        if data.is_null() && len > 0 {
+            return Err(null_argument("data"));
+        }
+        // SAFETY: readable for `len` bytes (contract); an empty slice for len 0.
+        let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, len) } };
+        let artifact = match format {
+            "xgboost-json" => crate::import::xgboost::from_json(bytes, &crate::import::xgboost::XgbImportOptions::default())?,
+            other => return Err(Error::invalid_argument(format!("unknown import format '{other}' (known: \"xgboost-json\")"))),
+        };
+        let model = KilnModel::new(Scorer::new(artifact)?)?;
+        // SAFETY: `out` is non-NULL and writable (contract).
+        unsafe { write_out(out, arc_into_raw(model)) };
+        Ok(())
+    })
+}
+
 /// Free a model. NULL is a no-op. Every string obtained from the model dies with it. Never free
 /// twice, and never while another thread still uses the model.
 ///
