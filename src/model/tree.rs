@@ -158,8 +158,9 @@ impl TreeEnsemble {
             }
             x = 0.0;
         }
-        // LightGBM's `Zero` missing type treats |x| <= 1e-35 (kZeroThreshold) as missing.
-        if node.flags & F_MISSING_ZERO != 0 && x.abs() <= 1e-35 {
+        // LightGBM's `Zero` missing type treats |x| <= kZeroThreshold as missing; LightGBM
+        // declares it `const double kZeroThreshold = 1e-35f`, the float literal widened.
+        if node.flags & F_MISSING_ZERO != 0 && x.abs() <= 1e-35f32 as f64 {
             return node.flags & F_DEFAULT_LEFT != 0;
         }
         if self.less { x < node.threshold } else { x <= node.threshold }
