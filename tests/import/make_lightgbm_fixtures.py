@@ -36,15 +36,22 @@ def names_of(raw):
 
 
 def held_out(x, rng, n):
-    """n held-out rows plus the hard cases: an all-NaN row, an all-zero row, a row of
-    near-zero values (below/at LightGBM's kZeroThreshold) and negative zeros."""
+    """n held-out rows plus the hard cases: an all-NaN row, an all-zero row, negative zeros,
+    values around LightGBM's kZeroThreshold (1e-35f widened to double: inputs with |x| at or
+    below it are read as 0.0), and infinities."""
     rows = x[rng.choice(len(x), size=min(n, len(x)), replace=False)].copy()
     d = x.shape[1]
+    kzero = float(np.float32(1e-35))
+    alt = lambda a, b: [a if i % 2 else b for i in range(d)]
     extra = np.array([
         [np.nan] * d,
         [0.0] * d,
-        [1e-36 if i % 2 else -1e-36 for i in range(d)],
+        alt(1e-36, -1e-36),
         [-0.0] * d,
+        [kzero] * d,
+        [-kzero] * d,
+        alt(1.00000001e-35, -1.00000001e-35),  # between 1e-35 and kZeroThreshold
+        alt(np.inf, -np.inf),
     ])
     return np.vstack([rows, extra])
 
