@@ -211,6 +211,47 @@ fn refusals_name_the_problem() {
     let e = refusal(&reg.replacen("left_child=", "left_child=99 ", 1), &LgbmImportOptions::default());
     assert!(e.message().contains("tree 0") && e.message().contains("left_child"), "{e}");
 
+    let mc = read("multiclass_wine", "model.txt");
+    let e = refusal(&mc.replacen("feature_names=", "average_output\nfeature_names=", 1), &LgbmImportOptions::default());
+    assert!(e.message().contains("average_output") && e.message().contains("3 trees per iteration"), "{e}");
+
     let e = refusal(&reg, &LgbmImportOptions { num_iteration: Some(31), ..Default::default() });
     assert!(e.message().contains("num_iteration 31") && e.message().contains("30 iterations"), "{e}");
+}
+
+/// Damaged files (cut anywhere, or with bytes overwritten) give an error or a valid artifact,
+/// never a panic: the importer sits behind the C ABI.
+#[test]
+fn damaged_files_never_panic() {
+    let text = read("categorical_pandas", "model.txt");
+    let opts = LgbmImportOptions::default();
+    let mut cuts = 0;
+    let trees_end = text.find("end of trees").unwrap();
+    for (i, _) in text.char_indices().step_by(97) {
+        let r = from_text(&text[..i], &opts);
+        // After the trees only provenance can be lost; a cut parameters block is still refused.
+        let params_cut = i > text.find("parameters:").unwrap() + "parameters:\n".len() && i < text.find("end of parameters").unwrap();
+        if i <= trees_end || params_cut {
+            assert!(r.is_err(), "a file cut at byte {i} was accepted");
+        }
+        cuts += 1;
+    }
+    assert!(cuts > 300);
+    let junk = ["-1", "99999999999999999999", "nan", "inf", "", " ", "=", "\n", "Tree=0", "end of trees", "-0", "1e400"];
+    let mut state = 0x9e3779b97f4a7c15u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let tokens: Vec<&str> = text.split(' ').collect();
+    for _ in 0..400 {
+        let mut t = tokens.clone();
+        for _ in 0..3 {
+            let at = next(t.len());
+            t[at] = junk[next(junk.len())];
+        }
+        let _ = from_text(&t.join(" "), &opts);
+    }
 }

@@ -133,6 +133,9 @@ fn split_sections(text: &str) -> Result<Sections<'_>> {
             s.trees.len()
         )));
     }
+    if in_params {
+        return Err(bad("truncated LightGBM model: the parameters block has no 'end of parameters' line"));
+    }
     Ok(s)
 }
 
@@ -234,7 +237,9 @@ fn import(text: &str, opts: &LgbmImportOptions) -> Result<Artifact> {
     if n_targets == 0 {
         return Err(bad("num_tree_per_iteration is 0"));
     }
-    let n_features = parse_usize("max_feature_idx", header(&s, "max_feature_idx")?)? + 1;
+    let n_features = parse_usize("max_feature_idx", header(&s, "max_feature_idx")?)?
+        .checked_add(1)
+        .ok_or_else(|| bad("max_feature_idx is out of range"))?;
     let average = s.flags.contains(&"average_output");
     let obj = objective(s.header.get("objective").copied(), n_targets)?;
     if average && n_targets > 1 {
@@ -396,6 +401,9 @@ fn parse_tree(lines: &[&str], n_features: usize) -> Result<(TreeSpec, bool)> {
     let left_child: Vec<i64> = array(&fields, "left_child", n_inner)?;
     let right_child: Vec<i64> = array(&fields, "right_child", n_inner)?;
     let n_cat = fields.get("num_cat").map(|v| parse_usize("num_cat", v)).transpose()?.unwrap_or(0);
+    if n_cat > n_inner {
+        return Err(bad(format!("num_cat is {n_cat}, more than the {n_inner} internal nodes")));
+    }
     let (cat_boundaries, cat_threshold): (Vec<usize>, Vec<u32>) = if n_cat > 0 {
         let b: Vec<usize> = array(&fields, "cat_boundaries", n_cat + 1)?;
         let words = b[n_cat];
