@@ -16,6 +16,7 @@ use serde_json::Value;
 const CASES: &[&str] = &[
     "binary_nan",
     "binary_sigmoid_half",
+    "binary_sigmoid_07",
     "cross_entropy",
     "rf_binary",
     "regression_l2",
@@ -131,7 +132,9 @@ fn fixtures_exercise_every_missing_type_categories_and_average() {
     assert!(spec("categorical_pandas").trees.iter().any(|t| !t.category_splits.is_empty()));
     assert_eq!(spec("rf_binary").aggregate, Aggregate::Average);
     assert_eq!(spec("multiclass_wine").transform, OutputTransform::Softmax);
-    assert_eq!(spec("multiclassova_wine").transform, OutputTransform::Sigmoid);
+    assert_eq!(spec("multiclassova_wine").transform, OutputTransform::ScaledSigmoid { scale: 1.5 });
+    assert_eq!(spec("binary_sigmoid_07").transform, OutputTransform::ScaledSigmoid { scale: 0.7 });
+    assert_eq!(spec("binary_nan").transform, OutputTransform::Sigmoid);
     assert_eq!(spec("poisson").transform, OutputTransform::Exp);
     let mc = spec("multiclass_wine");
     assert_eq!(mc.n_targets, 3);
@@ -197,8 +200,8 @@ fn refusals_name_the_problem() {
     let e = refusal(&reg.replacen("objective=regression", "objective=regression sqrt", 1), &LgbmImportOptions::default());
     assert!(e.message().contains("reg_sqrt"), "{e}");
 
-    let e = refusal(&bin.replacen("sigmoid:1", "sigmoid:0.7", 1), &LgbmImportOptions::default());
-    assert!(e.message().contains("sigmoid scale 0.7"), "{e}");
+    let e = refusal(&bin.replacen("sigmoid:1", "sigmoid:-1", 1), &LgbmImportOptions::default());
+    assert!(e.message().contains("sigmoid '-1' is not a positive number"), "{e}");
 
     let cut = bin.find("Tree=10").unwrap();
     let e = refusal(&bin[..cut], &LgbmImportOptions::default());
@@ -254,4 +257,20 @@ fn damaged_files_never_panic() {
         }
         let _ = from_text(&t.join(" "), &opts);
     }
+}
+
+/// Found through LightGBM's `inf` thresholds: JSON cannot hold a non-finite number, so an
+/// artifact with one must be refused when built, not written as an unloadable file.
+#[test]
+fn artifacts_refuse_non_finite_tree_numbers() {
+    let mut a = from_text(&read("gamma", "model.txt"), &LgbmImportOptions::default()).unwrap();
+    let ModelSpec::TreeEnsemble(spec) = &mut a.content.model else { panic!() };
+    spec.trees[0].threshold[0] = f64::INFINITY;
+    let e = Artifact::new(a.content.clone()).unwrap_err();
+    assert!(e.message().contains("node 0 has threshold inf; thresholds must be finite"), "{e}");
+    let ModelSpec::TreeEnsemble(spec) = &mut a.content.model else { panic!() };
+    spec.trees[0].threshold[0] = 0.5;
+    spec.trees[0].value[3] = f64::NAN;
+    let e = Artifact::new(a.content.clone()).unwrap_err();
+    assert!(e.message().contains("values must be finite"), "{e}");
 }

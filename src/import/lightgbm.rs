@@ -25,10 +25,9 @@
 //!
 //! # Refused
 //! Linear trees (`is_linear=1`), objectives without a kiln output transform (`cross_entropy_lambda`,
-//! `regression` with `reg_sqrt`, unknown names), a `sigmoid:` scale that is not a power of two
-//! (kiln's sigmoid has no scale, and pre-scaling leaf values is exact only for powers of two), and
-//! multi-output random forests (kiln's average divides by the number of trees, LightGBM's by the
-//! number of iterations).
+//! `regression` with `reg_sqrt`, unknown names), and multi-output random forests (kiln's average
+//! divides by the number of trees, LightGBM's by the number of iterations). A `sigmoid:` other
+//! than 1 maps to `OutputTransform::ScaledSigmoid`.
 
 use std::collections::BTreeMap;
 
@@ -147,17 +146,25 @@ fn parse_usize(what: &str, v: &str) -> Result<usize> {
     v.trim().parse::<usize>().map_err(|_| bad(format!("{what} is '{v}', expected a non-negative integer")))
 }
 
-/// The objective's output transform, and the scale LightGBM applies inside its sigmoid.
+/// The objective's output transform and the name stem of its outputs.
 struct Objective {
     transform: OutputTransform,
-    sigmoid_scale: f64,
     output_prefix: &'static str,
+}
+
+/// LightGBM's `1 / (1 + exp(-sigmoid * x))`; with `sigmoid == 1` the product is `x` exactly.
+fn sigmoid_transform(scale: f64) -> OutputTransform {
+    if scale == 1.0 {
+        OutputTransform::Sigmoid
+    } else {
+        OutputTransform::ScaledSigmoid { scale }
+    }
 }
 
 fn objective(line: Option<&str>, n_targets: usize) -> Result<Objective> {
     let Some(line) = line else {
         // No objective (a custom one in training): LightGBM predicts raw scores.
-        return Ok(Objective { transform: OutputTransform::Identity, sigmoid_scale: 1.0, output_prefix: "score" });
+        return Ok(Objective { transform: OutputTransform::Identity, output_prefix: "score" });
     };
     let mut tokens = line.split_whitespace();
     let name = tokens.next().unwrap_or("");
@@ -184,22 +191,22 @@ fn objective(line: Option<&str>, n_targets: usize) -> Result<Objective> {
         }
         Ok(())
     };
-    let obj = match name {
+    Ok(match name {
         "regression" | "regression_l1" | "huber" | "fair" | "quantile" | "mape" | "lambdarank" | "rank_xendcg" | "custom" => {
             single(name)?;
-            Objective { transform: OutputTransform::Identity, sigmoid_scale: 1.0, output_prefix: if name.starts_with("ra") || name == "lambdarank" { "score" } else { "prediction" } }
+            Objective { transform: OutputTransform::Identity, output_prefix: if matches!(name, "lambdarank" | "rank_xendcg") { "score" } else { "prediction" } }
         }
         "poisson" | "gamma" | "tweedie" => {
             single(name)?;
-            Objective { transform: OutputTransform::Exp, sigmoid_scale: 1.0, output_prefix: "prediction" }
+            Objective { transform: OutputTransform::Exp, output_prefix: "prediction" }
         }
         "binary" => {
             single(name)?;
-            Objective { transform: OutputTransform::Sigmoid, sigmoid_scale: sigmoid()?, output_prefix: "probability" }
+            Objective { transform: sigmoid_transform(sigmoid()?), output_prefix: "probability" }
         }
         "cross_entropy" | "xentropy" => {
             single(name)?;
-            Objective { transform: OutputTransform::Sigmoid, sigmoid_scale: 1.0, output_prefix: "probability" }
+            Objective { transform: OutputTransform::Sigmoid, output_prefix: "probability" }
         }
         "multiclass" | "multiclassova" => {
             let k = args.get("num_class").ok_or_else(|| bad(format!("objective '{line}' has no num_class: parameter")))?;
@@ -207,27 +214,16 @@ fn objective(line: Option<&str>, n_targets: usize) -> Result<Objective> {
                 return Err(bad(format!("objective '{line}' disagrees with num_tree_per_iteration={n_targets}")));
             }
             if name == "multiclass" {
-                Objective { transform: OutputTransform::Softmax, sigmoid_scale: 1.0, output_prefix: "class_" }
+                Objective { transform: OutputTransform::Softmax, output_prefix: "class_" }
             } else {
-                Objective { transform: OutputTransform::Sigmoid, sigmoid_scale: sigmoid()?, output_prefix: "class_" }
+                Objective { transform: sigmoid_transform(sigmoid()?), output_prefix: "class_" }
             }
         }
         "cross_entropy_lambda" | "xentlambda" => {
             return Err(bad(format!("objective '{name}' (output log1p(exp(x))) has no kiln output transform")));
         }
         other => return Err(bad(format!("objective '{other}' is not supported by the LightGBM importer"))),
-    };
-    if obj.sigmoid_scale != 1.0 && !is_power_of_two(obj.sigmoid_scale) {
-        return Err(bad(format!(
-            "objective '{line}': sigmoid scale {} is not supported; kiln's sigmoid is 1/(1+exp(-x)) and pre-scaling leaf values by {} is bit-exact only for powers of two",
-            obj.sigmoid_scale, obj.sigmoid_scale
-        )));
-    }
-    Ok(obj)
-}
-
-fn is_power_of_two(x: f64) -> bool {
-    x.is_normal() && x > 0.0 && (x.to_bits() & ((1u64 << 52) - 1)) == 0
+    })
 }
 
 fn import(text: &str, opts: &LgbmImportOptions) -> Result<Artifact> {
@@ -282,9 +278,6 @@ fn import(text: &str, opts: &LgbmImportOptions) -> Result<Artifact> {
         let (mut tree, inf) = parse_tree(lines, n_features).map_err(|e| e.context(format!("tree {i}")))?;
         has_infinite_threshold |= inf;
         tree.target = (i % n_targets) as u32;
-        if obj.sigmoid_scale != 1.0 {
-            prescale(&mut tree, obj.sigmoid_scale).map_err(|e| e.context(format!("tree {i}")))?;
-        }
         trees.push(tree);
     }
 
@@ -333,19 +326,6 @@ fn import(text: &str, opts: &LgbmImportOptions) -> Result<Artifact> {
         profile: None,
     };
     Artifact::new(content)
-}
-
-/// Multiply every leaf by `scale` (a power of two), refusing if any product is not exact.
-fn prescale(tree: &mut TreeSpec, scale: f64) -> Result<()> {
-    for (n, v) in tree.value.iter_mut().enumerate() {
-        let scaled = *v * scale;
-        let exact = scaled.is_finite() && scaled / scale == *v && (*v == 0.0 || (v.is_normal() && scaled.is_normal()));
-        if !exact {
-            return Err(bad(format!("leaf value {v:e} (node {n}) times the sigmoid scale {scale} is not exact")));
-        }
-        *v = scaled;
-    }
-    Ok(())
 }
 
 fn field<'a>(fields: &BTreeMap<&str, &'a str>, key: &str) -> Result<&'a str> {
@@ -521,11 +501,5 @@ mod tests {
                 assert_eq!(x <= snapped, lgbm(x, t), "x={x:e} t={t:e}");
             }
         }
-    }
-
-    #[test]
-    fn powers_of_two() {
-        assert!(is_power_of_two(0.5) && is_power_of_two(2.0) && is_power_of_two(1.0));
-        assert!(!is_power_of_two(0.7) && !is_power_of_two(3.0) && !is_power_of_two(0.0));
     }
 }

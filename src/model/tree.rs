@@ -211,6 +211,15 @@ impl TreeEnsemble {
                 let f = if self.acc32 { sigmoid32 } else { sigmoid64 };
                 out.iter_mut().for_each(|v| *v = f(*v));
             }
+            OutputTransform::ScaledSigmoid { scale } => {
+                // The product is rounded once, as LightGBM's `-sigmoid_ * x` is (negation is exact).
+                if self.acc32 {
+                    let s = scale as f32;
+                    out.iter_mut().for_each(|v| *v = sigmoid32((s * *v as f32) as f64));
+                } else {
+                    out.iter_mut().for_each(|v| *v = sigmoid64(scale * *v));
+                }
+            }
             OutputTransform::Exp => {
                 if self.acc32 {
                     out.iter_mut().for_each(|v| *v = (*v as f32).exp() as f64);

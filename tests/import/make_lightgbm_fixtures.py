@@ -107,7 +107,10 @@ def main():
                note="NaNs and zeros injected; missing type NaN")
     m = train({"objective": "binary", "sigmoid": 0.5, "num_leaves": 7}, xb, yb, bc_names, 15)
     write_case("binary_sigmoid_half", m, held_out(xb, rng, 30), bc_names,
-               note="sigmoid:0.5, a power of two: leaf values pre-scaled exactly")
+               note="sigmoid:0.5")
+    m = train({"objective": "binary", "sigmoid": 0.7, "num_leaves": 7}, xb, yb, bc_names, 15)
+    write_case("binary_sigmoid_07", m, held_out(xb, rng, 30), bc_names,
+               note="sigmoid:0.7: scaled_sigmoid, not foldable into the leaves")
     m = train({"objective": "cross_entropy", "num_leaves": 7}, xb, yb, bc_names, 15)
     write_case("cross_entropy", m, held_out(xb, rng, 30), bc_names)
     m = train({"objective": "binary", "boosting": "rf", "num_leaves": 15, "bagging_fraction": 0.7,
@@ -141,7 +144,8 @@ def main():
     yw = wn.target
     m = train({"objective": "multiclass", "num_class": 3, "num_leaves": 7, "min_data_in_leaf": 5}, xw, yw, wn_names, 15)
     write_case("multiclass_wine", m, held_out(xw, rng, 30), wn_names, iterations=(0, 4))
-    m = train({"objective": "multiclassova", "num_class": 3, "num_leaves": 7, "min_data_in_leaf": 5}, xw, yw, wn_names, 10)
+    m = train({"objective": "multiclassova", "num_class": 3, "num_leaves": 7, "min_data_in_leaf": 5, "sigmoid": 1.5},
+              xw, yw, wn_names, 10)
     write_case("multiclassova_wine", m, held_out(xw, rng, 30), wn_names)
 
     # A pandas categorical feature: LightGBM stores the category list (pandas_categorical) and
