@@ -274,3 +274,34 @@ fn artifacts_refuse_non_finite_tree_numbers() {
     let e = Artifact::new(a.content.clone()).unwrap_err();
     assert!(e.message().contains("values must be finite"), "{e}");
 }
+
+/// Blocking and threads never change a bit: the fixture rows repeated into a batch large enough
+/// to be split across workers score exactly as LightGBM scored each row.
+#[test]
+fn large_batches_on_many_threads_stay_bit_identical() {
+    for case in ["multiclass_wine", "categorical_pandas", "regression_zero_as_missing"] {
+        let text = read(case, "model.txt");
+        let expected: Value = serde_json::from_str(&read(case, "expected.json")).unwrap();
+        let rows = expected["runs"][0]["outputs"].as_array().unwrap();
+        let cols = input(case);
+        let n = cols[0].1.len();
+        let reps = 20_000 / n + 1;
+        let big: Vec<(String, Vec<Option<f64>>)> = cols.iter().map(|(name, v)| (name.clone(), v.iter().cycle().take(n * reps).copied().collect())).collect();
+        let scorer = Scorer::new(from_text(&text, &LgbmImportOptions::default()).unwrap()).unwrap();
+        let b = batch(&big, 0..n * reps);
+        for threads in [1, 4] {
+            let s = scorer.score(&b, &ScoreOptions { n_threads: threads }).unwrap();
+            let flags_infinities = scorer.artifact().content.schema.columns.iter().any(|c| c.policy.non_finite != Policy::Allow);
+            for i in 0..n * reps {
+                if flags_infinities && big.iter().any(|(_, v)| v[i].is_some_and(f64::is_infinite)) {
+                    assert_ne!(s.status[i], 0, "{case} row {i}: an infinite input was scored");
+                    continue;
+                }
+                assert_eq!(s.status[i], 0, "{case} row {i}");
+                for (j, want) in rows[i % n].as_array().unwrap().iter().enumerate() {
+                    assert_eq!(s.output(j)[i].to_bits(), bits(want).to_bits(), "{case} threads={threads} row {i} output {j}");
+                }
+            }
+        }
+    }
+}
