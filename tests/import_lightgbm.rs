@@ -21,6 +21,7 @@ const CASES: &[&str] = &[
     "rf_binary",
     "regression_l2",
     "regression_huber",
+    "constant_tree",
     "regression_zero_as_missing",
     "regression_no_missing",
     "poisson",

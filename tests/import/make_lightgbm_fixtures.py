@@ -135,6 +135,9 @@ def main():
     write_case("gamma", m, held_out(xd, rng, 20), db_names)
     m = train({"objective": "tweedie", "num_leaves": 7, "tweedie_variance_power": 1.3}, xd, yd, db_names, 10)
     write_case("tweedie", m, held_out(xd, rng, 20), db_names)
+    m = train({"objective": "regression", "min_data_in_leaf": 250}, xd, yd, db_names, 5)
+    assert m.num_trees() == 1  # no split is possible: one single-leaf tree, training stops
+    write_case("constant_tree", m, held_out(xd, rng, 5), db_names, note="num_leaves=1")
     m = train({"objective": "regression", "linear_tree": True, "num_leaves": 4}, db.data, yd, db_names, 2)
     write_case("linear_tree", m, held_out(db.data, rng, 5), db_names, note="refused by kiln")
 
