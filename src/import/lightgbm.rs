@@ -23,6 +23,13 @@
 //! right, as in LightGBM on x86-64. Fractional codes are not LightGBM's behaviour: LightGBM
 //! truncates them to an integer, kiln sends them right.
 //!
+//! # Edges
+//! LightGBM's dense predict path reads |x| <= kZeroThreshold as 0.0; thresholds in
+//! [-kZeroThreshold, kZeroThreshold) are moved so raw values split the same way. A threshold of
+//! +inf (the last bin) cannot be stored (artifacts hold finite numbers): it becomes `f64::MAX`,
+//! which splits every finite value the same, and the schema then flags infinite inputs (the
+//! `non_finite` policy's default) instead of allowing them as it does otherwise.
+//!
 //! # Refused
 //! Linear trees (`is_linear=1`), objectives without a kiln output transform (`cross_entropy_lambda`,
 //! `regression` with `reg_sqrt`, unknown names), and multi-output random forests (kiln's average
