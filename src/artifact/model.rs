@@ -88,11 +88,15 @@ pub enum Precision {
 }
 
 /// Transform from accumulated margins to outputs.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputTransform {
     Identity,
     Sigmoid,
+    /// `1 / (1 + exp(-(scale * x)))` on each target: LightGBM's binary and multiclassova
+    /// objectives with their `sigmoid:` parameter. Folding the scale into the leaf values instead
+    /// would round differently unless it is a power of two.
+    ScaledSigmoid { scale: f64 },
     Softmax,
     Exp,
 }

@@ -211,6 +211,11 @@ fn validate_ensemble(m: &TreeEnsembleSpec) -> Result<()> {
     if m.transform == super::OutputTransform::Softmax && m.n_targets < 2 {
         return Err(Error::invalid_model("softmax transform needs at least two targets"));
     }
+    if let super::OutputTransform::ScaledSigmoid { scale } = m.transform {
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(Error::invalid_model(format!("scaled_sigmoid scale {scale} is not a positive finite number")));
+        }
+    }
     if m.trees.is_empty() {
         return Err(Error::invalid_model("tree ensemble has no trees"));
     }
@@ -250,6 +255,13 @@ fn validate_tree(tree: &TreeSpec, n_features: usize, n_targets: usize) -> Result
     same("missing", tree.missing.len(), true)?;
     if tree.value.len() != n * width {
         return Err(Error::invalid_model(format!("array 'value' has {} entries, {n} nodes x leaf_width {width} needed", tree.value.len())));
+    }
+    // JSON has no infinities or NaNs (serde_json would write null and the file would not load).
+    if let Some((i, t)) = tree.threshold.iter().enumerate().find(|(_, t)| !t.is_finite()) {
+        return Err(Error::invalid_model(format!("node {i} has threshold {t}; thresholds must be finite")));
+    }
+    if let Some((i, v)) = tree.value.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::invalid_model(format!("value {i} is {v}; values must be finite")));
     }
     let mut is_cat = vec![false; n];
     for s in &tree.category_splits {

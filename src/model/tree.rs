@@ -158,8 +158,9 @@ impl TreeEnsemble {
             }
             x = 0.0;
         }
-        // LightGBM's `Zero` missing type treats |x| <= 1e-35 (kZeroThreshold) as missing.
-        if node.flags & F_MISSING_ZERO != 0 && x.abs() <= 1e-35 {
+        // LightGBM's `Zero` missing type treats |x| <= kZeroThreshold as missing; LightGBM
+        // declares it `const double kZeroThreshold = 1e-35f`, the float literal widened.
+        if node.flags & F_MISSING_ZERO != 0 && x.abs() <= 1e-35f32 as f64 {
             return node.flags & F_DEFAULT_LEFT != 0;
         }
         if self.less { x < node.threshold } else { x <= node.threshold }
@@ -209,6 +210,15 @@ impl TreeEnsemble {
             OutputTransform::Sigmoid => {
                 let f = if self.acc32 { sigmoid32 } else { sigmoid64 };
                 out.iter_mut().for_each(|v| *v = f(*v));
+            }
+            OutputTransform::ScaledSigmoid { scale } => {
+                // The product is rounded once, as LightGBM's `-sigmoid_ * x` is (negation is exact).
+                if self.acc32 {
+                    let s = scale as f32;
+                    out.iter_mut().for_each(|v| *v = sigmoid32((s * *v as f32) as f64));
+                } else {
+                    out.iter_mut().for_each(|v| *v = sigmoid64(scale * *v));
+                }
             }
             OutputTransform::Exp => {
                 if self.acc32 {
