@@ -466,10 +466,11 @@ KilnStatus kiln_model_load_bytes(const uint8_t *data,
 
 /*
  Import a model trained by another library from `len` bytes at `data` (copied) with default
- options, e.g. `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`):
- all trees, the model's feature names. An unknown format is `KILN_STATUS_INVALID_ARGUMENT`;
+ options: `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`) or
+ "lightgbm-text" for a LightGBM text model (`save_model()`): all trees, the model's feature
+ names. An unknown format is `KILN_STATUS_INVALID_ARGUMENT`;
  an unsupported model (objective, booster, ...) is `KILN_STATUS_INVALID_MODEL` and bytes
- that are not JSON are `KILN_STATUS_MALFORMED_ARTIFACT`, each with a message naming the
+ that cannot be parsed are `KILN_STATUS_MALFORMED_ARTIFACT`, each with a message naming the
  problem. On success `*out` receives a model to free with `kiln_model_free`.
 
  # Safety

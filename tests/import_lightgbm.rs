@@ -306,3 +306,40 @@ fn large_batches_on_many_threads_stay_bit_identical() {
         }
     }
 }
+
+#[test]
+fn c_abi_import_of_lightgbm_text() {
+    use kiln::ffi::*;
+    use std::ffi::CStr;
+    let text = read("multiclass_wine", "model.txt");
+    let expected = from_text(&text, &LgbmImportOptions::default()).unwrap();
+    let last_error = || {
+        // SAFETY: kiln_last_error returns a valid NUL-terminated string.
+        unsafe { CStr::from_ptr(kiln_last_error()) }.to_string_lossy().into_owned()
+    };
+    let mut model: *const KilnModel = std::ptr::null();
+    // SAFETY: valid string, buffer and out-pointer.
+    let s = unsafe { kiln_model_import(c"lightgbm-text".as_ptr(), text.as_ptr(), text.len(), &mut model) };
+    assert_eq!(s, KilnStatus::Ok, "{}", last_error());
+    let mut fp: *const std::ffi::c_char = std::ptr::null();
+    let mut n = 0usize;
+    // SAFETY: `model` is live; out-pointers are valid.
+    unsafe {
+        assert_eq!(kiln_model_num_outputs(model, &mut n), KilnStatus::Ok);
+        assert_eq!(kiln_model_fingerprint(model, &mut fp), KilnStatus::Ok);
+        // Same content as the Rust import, hence the same bit-exact model.
+        assert_eq!(CStr::from_ptr(fp).to_str().unwrap(), expected.fingerprint);
+        kiln_model_free(model);
+    }
+    assert_eq!(n, 3);
+    let mut out: *const KilnModel = std::ptr::null();
+    let not_utf8 = [0xffu8, 0xfe, 0x00];
+    // SAFETY: as above; failures leave `out` untouched.
+    unsafe {
+        assert_eq!(kiln_model_import(c"lightgbm-text".as_ptr(), not_utf8.as_ptr(), not_utf8.len(), &mut out), KilnStatus::MalformedArtifact);
+        assert!(last_error().contains("not UTF-8"), "{}", last_error());
+        let cut = &text[..text.len() / 2];
+        assert_ne!(kiln_model_import(c"lightgbm-text".as_ptr(), cut.as_ptr(), cut.len(), &mut out), KilnStatus::Ok);
+    }
+    assert!(out.is_null());
+}

@@ -173,10 +173,11 @@ pub unsafe extern "C" fn kiln_model_load_bytes(
 }
 
 /// Import a model trained by another library from `len` bytes at `data` (copied) with default
-/// options, e.g. `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`):
-/// all trees, the model's feature names. An unknown format is `KILN_STATUS_INVALID_ARGUMENT`;
+/// options: `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`) or
+/// "lightgbm-text" for a LightGBM text model (`save_model()`): all trees, the model's feature
+/// names. An unknown format is `KILN_STATUS_INVALID_ARGUMENT`;
 /// an unsupported model (objective, booster, ...) is `KILN_STATUS_INVALID_MODEL` and bytes
-/// that are not JSON are `KILN_STATUS_MALFORMED_ARTIFACT`, each with a message naming the
+/// that cannot be parsed are `KILN_STATUS_MALFORMED_ARTIFACT`, each with a message naming the
 /// problem. On success `*out` receives a model to free with `kiln_model_free`.
 ///
 /// # Safety
@@ -194,7 +195,16 @@ pub unsafe extern "C" fn kiln_model_import(format: *const c_char, data: *const u
         let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, len) } };
         let artifact = match format {
             "xgboost-json" => crate::import::xgboost::from_json(bytes, &crate::import::xgboost::XgbImportOptions::default())?,
-            other => return Err(Error::invalid_argument(format!("unknown import format '{other}' (known: \"xgboost-json\")"))),
+            crate::import::lightgbm::FORMAT_NAME => {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|e| Error::malformed(format!("LightGBM model text is not UTF-8: {e}")))?;
+                crate::import::lightgbm::from_text(text, &crate::import::lightgbm::LgbmImportOptions::default())?
+            }
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "unknown import format '{other}' (known: \"xgboost-json\", \"lightgbm-text\")"
+                )));
+            }
         };
         let model = KilnModel::new(Scorer::new(artifact)?)?;
         // SAFETY: `out` is non-NULL and writable (contract).
