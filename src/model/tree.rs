@@ -51,63 +51,68 @@ struct Node {
     flags: u8,
 }
 
-/// Top bit of [`NumericNode::feature`]: a missing (NaN) value goes right.
-const NAN_RIGHT: u32 = 1 << 31;
-
-/// One node of a numeric tree: a split `x OP threshold` on a column of the row-major scratch,
-/// or a leaf, which reads the scratch's constant-zero column against `+inf` and so always steps
-/// to `child`, itself.
+/// One node of a numeric tree. Every node, split or leaf, does the same thing: step to
+/// `child + !(x < threshold)` where `x` is the row's value in scratch column `column`. A split
+/// whose missing values go left reads the negated feature column with its children swapped,
+/// so NaN (where `<` is false) always takes the second child; a leaf reads the constant-zero
+/// column against `+inf` and steps to itself.
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 struct NumericNode<T> {
     threshold: T,
-    /// Column in the row-major scratch, with [`NAN_RIGHT`] set when NaN goes right.
-    feature: u32,
-    /// Left child (right is `child + 1`); a leaf's own index.
+    column: u32,
     child: u32,
 }
 
 /// A split value type of numeric trees: `f32` where the model compares f32-rounded inputs,
-/// `f64` otherwise.
-trait SplitValue: Copy + PartialOrd + std::fmt::Debug + 'static {
+/// `f64` otherwise. Comparisons of inputs of this type against these thresholds are exact
+/// translations of the model's `x < t` or `x <= t` on f64 thresholds.
+trait SplitValue: Copy + PartialOrd + std::ops::Neg<Output = Self> + std::fmt::Debug + 'static {
     const ZERO: Self;
     const INFINITY: Self;
-    /// The threshold `t'` of this type with `x < t' <=> x < t` (`less`), or
-    /// `x <= t' <=> x <= t`, for every input `x` of this type.
-    fn threshold(t: f64, less: bool) -> Self;
+    /// The least value of this type at or above `t`.
+    fn at_or_above(t: f64) -> Self;
+    /// The greatest value of this type at or below `t`.
+    fn at_or_below(t: f64) -> Self;
+    /// The least value of this type above `self` (`self` not NaN, not +inf).
+    fn next_up(self) -> Self;
     /// An input value, from a block value already rounded to the model's input precision.
     fn input(x: f64) -> Self;
-    /// Run `f` with this thread's row-major scratch (kept between calls: no allocation per
-    /// block once it has grown to size).
-    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R;
+    /// Run `f` with this thread's scratch (kept between calls: no allocation per block once it
+    /// has grown to size).
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R;
 }
 
 thread_local! {
-    static SCRATCH32: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-    static SCRATCH64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH32: RefCell<Vec<[f32; LANES]>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH64: RefCell<Vec<[f64; LANES]>> = const { RefCell::new(Vec::new()) };
 }
 
 impl SplitValue for f32 {
     const ZERO: Self = 0.0;
     const INFINITY: Self = f32::INFINITY;
-    fn threshold(t: f64, less: bool) -> Self {
-        // For f32 inputs v: `v < t` holds exactly when `v < t32` where t32 is the least f32 at
-        // or above t (no f32 lies in [t, t32)); `v <= t` exactly when `v <= t32` where t32 is the
-        // greatest f32 at or below t.
+    fn at_or_above(t: f64) -> Self {
         let near = t as f32;
-        if less && f64::from(near) < t {
-            next_up(near)
-        } else if !less && f64::from(near) > t {
-            next_down(near)
+        if f64::from(near) < t { SplitValue::next_up(near) } else { near }
+    }
+    fn at_or_below(t: f64) -> Self {
+        let near = t as f32;
+        if f64::from(near) > t { -SplitValue::next_up(-near) } else { near }
+    }
+    fn next_up(self) -> Self {
+        if self == 0.0 {
+            f32::from_bits(1)
+        } else if self > 0.0 {
+            f32::from_bits(self.to_bits() + 1)
         } else {
-            near
+            f32::from_bits(self.to_bits() - 1)
         }
     }
     #[inline(always)]
     fn input(x: f64) -> Self {
         x as f32
     }
-    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH32.with(|s| f(&mut s.borrow_mut()))
     }
 }
@@ -115,34 +120,46 @@ impl SplitValue for f32 {
 impl SplitValue for f64 {
     const ZERO: Self = 0.0;
     const INFINITY: Self = f64::INFINITY;
-    fn threshold(t: f64, _less: bool) -> Self {
+    fn at_or_above(t: f64) -> Self {
         t
+    }
+    fn at_or_below(t: f64) -> Self {
+        t
+    }
+    fn next_up(self) -> Self {
+        if self == 0.0 {
+            f64::from_bits(1)
+        } else if self > 0.0 {
+            f64::from_bits(self.to_bits() + 1)
+        } else {
+            f64::from_bits(self.to_bits() - 1)
+        }
     }
     #[inline(always)]
     fn input(x: f64) -> Self {
         x
     }
-    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH64.with(|s| f(&mut s.borrow_mut()))
     }
 }
 
-/// The least f32 above `x` (`x` finite or -inf; +inf stays).
-fn next_up(x: f32) -> f32 {
-    if x == f32::INFINITY {
-        x
-    } else if x == 0.0 {
-        f32::from_bits(1)
-    } else if x > 0.0 {
-        f32::from_bits(x.to_bits() + 1)
-    } else {
-        f32::from_bits(x.to_bits() - 1)
+/// A numeric split as one `!(v < threshold)` test: the threshold, and whether `v` is the
+/// negated input (with the children swapped). `None` where no threshold of type `T` expresses
+/// the split: `v <= +inf` has no strict equivalent, so such a tree takes the general layout.
+fn numeric_split<T: SplitValue>(t: f64, less: bool, default_left: bool) -> Option<(T, bool)> {
+    // `<=` on values of T is `<` against the next value up, unless there is none.
+    let at_most = |d: T| if d == T::INFINITY { None } else { Some(SplitValue::next_up(d)) };
+    match (less, default_left) {
+        // Second child = right = `!(x < t)`; NaN goes right.
+        (true, false) => Some((T::at_or_above(t), false)),
+        // Second child = left = `!(x >= t)` = `!(-x <= -t)`; NaN goes left.
+        (true, true) => at_most(T::at_or_below(-t)).map(|d| (d, true)),
+        // Second child = right = `!(x <= t)`.
+        (false, false) => at_most(T::at_or_below(t)).map(|d| (d, false)),
+        // Second child = left = `!(x > t)` = `!(-x < -t)`.
+        (false, true) => Some((T::at_or_above(-t), true)),
     }
-}
-
-/// The greatest f32 below `x` (`x` finite or +inf; -inf stays).
-fn next_down(x: f32) -> f32 {
-    -next_up(-x)
 }
 
 /// Where a tree lives and how it is walked.
@@ -197,9 +214,14 @@ pub struct TreeEnsemble {
     transform: OutputTransform,
 }
 
-/// Whether every split of `tree` can take the numeric layout.
-fn is_numeric(tree: &TreeSpec) -> bool {
-    tree.category_splits.is_empty() && tree.missing.iter().all(|m| *m == Missing::Nan)
+/// Whether every split of `tree` can take the numeric layout with thresholds of type `T`.
+fn fits_numeric<T: SplitValue>(tree: &TreeSpec, less: bool) -> bool {
+    tree.category_splits.is_empty()
+        && tree.missing.iter().all(|m| *m == Missing::Nan)
+        && (0..tree.feature.len()).filter(|&i| tree.feature[i] >= 0).all(|i| {
+            let default_left = tree.default_left.get(i).copied().unwrap_or(false);
+            numeric_split::<T>(tree.threshold[i], less, default_left).is_some()
+        })
 }
 
 impl TreeEnsemble {
@@ -215,7 +237,7 @@ impl TreeEnsemble {
         };
         // Scratch column of each model feature: its position among the distinct slots.
         let column: Vec<u32> = slots.iter().map(|s| feature_slots.binary_search(s).expect("listed") as u32).collect();
-        let zero_column = feature_slots.len() as u32;
+        let n_columns = feature_slots.len() as u32;
         let mut m = TreeEnsemble {
             trees: Vec::with_capacity(spec.trees.len()),
             numeric: if input32 { NumericNodes::F32(Vec::new()) } else { NumericNodes::F64(Vec::new()) },
@@ -237,11 +259,15 @@ impl TreeEnsemble {
             transform: spec.transform,
         };
         for tree in &spec.trees {
-            let layout = if is_numeric(tree) {
+            let fits = match &m.numeric {
+                NumericNodes::F32(_) => fits_numeric::<f32>(tree, less),
+                NumericNodes::F64(_) => fits_numeric::<f64>(tree, less),
+            };
+            let layout = if fits {
                 m.has_numeric = true;
                 match &mut m.numeric {
-                    NumericNodes::F32(nodes) => lay_numeric(tree, nodes, &mut m.numeric_leaf, &mut m.leaf_values, &column, zero_column, less),
-                    NumericNodes::F64(nodes) => lay_numeric(tree, nodes, &mut m.numeric_leaf, &mut m.leaf_values, &column, zero_column, less),
+                    NumericNodes::F32(nodes) => lay_numeric(tree, nodes, &mut m.numeric_leaf, &mut m.leaf_values, &column, n_columns, less),
+                    NumericNodes::F64(nodes) => lay_numeric(tree, nodes, &mut m.numeric_leaf, &mut m.leaf_values, &column, n_columns, less),
                 }
             } else {
                 m.has_general = true;
@@ -397,7 +423,6 @@ impl TreeEnsemble {
         let n = block.len;
         let (num, stride) = block.num_all();
         T::with_scratch(|scratch| {
-            let width = self.scratch_slots.len() + 1;
             if self.has_numeric {
                 self.fill_scratch(scratch, block);
             }
@@ -412,11 +437,7 @@ impl TreeEnsemble {
                                 self.accumulate(&mut out[(target + k) * n + i], v);
                             }
                         };
-                        if self.less {
-                            walk_numeric::<T, true>(nodes, scratch, width, root, depth, n, visit);
-                        } else {
-                            walk_numeric::<T, false>(nodes, scratch, width, root, depth, n, visit);
-                        }
+                        walk_numeric(nodes, scratch, self.scratch_columns(), root, depth, n, visit);
                     }
                     Layout::General { root } => {
                         for i in 0..n {
@@ -437,98 +458,104 @@ impl TreeEnsemble {
         })
     }
 
-    /// Transpose the block's feature slots into the row-major scratch of the numeric trees:
-    /// `width` values per row (the features, then a constant zero), rows padded with zeros to a
-    /// whole number of lanes so every lockstep group reads valid values.
-    fn fill_scratch<T: SplitValue>(&self, scratch: &mut Vec<T>, block: &Block<'_>) {
+    /// Columns of the numeric trees' scratch: the features, their negations, a constant zero.
+    fn scratch_columns(&self) -> usize {
+        2 * self.scratch_slots.len() + 1
+    }
+
+    /// Lay the block's feature values out for the numeric trees: per group of [`LANES`] rows,
+    /// per scratch column, the group's values side by side, so a lane's load is one fixed
+    /// offset from the column's start. Rows past the block's end are zeros: their walks are
+    /// valid and their leaves unused.
+    fn fill_scratch<T: SplitValue>(&self, scratch: &mut Vec<[T; LANES]>, block: &Block<'_>) {
         let n = block.len;
-        let width = self.scratch_slots.len() + 1;
-        let rows = n.div_ceil(LANES) * LANES;
+        let n_features = self.scratch_slots.len();
+        let n_columns = self.scratch_columns();
         scratch.clear();
-        scratch.resize(rows * width, T::ZERO);
+        scratch.resize(n.div_ceil(LANES) * n_columns, [T::ZERO; LANES]);
         for (j, &slot) in self.scratch_slots.iter().enumerate() {
-            for (i, &x) in block.num(slot).iter().enumerate() {
-                scratch[i * width + j] = T::input(x);
+            let values = block.num(slot);
+            for (g, group) in scratch.chunks_exact_mut(n_columns).enumerate() {
+                let rows = &values[g * LANES..n.min((g + 1) * LANES)];
+                for (r, &x) in rows.iter().enumerate() {
+                    let v = T::input(x);
+                    group[j][r] = v;
+                    group[n_features + j][r] = -v;
+                }
             }
         }
     }
 }
 
-/// Lay `tree` out breadth-first into the numeric node array; returns its layout.
+/// Lay `tree` out breadth-first into the numeric node array (every split fits, see
+/// [`fits_numeric`]); returns its layout. `column[f]` is the scratch column of feature `f`, of
+/// `n_features` (its negation follows at `n_features + column[f]`, the zero column at
+/// `2 * n_features`).
 fn lay_numeric<T: SplitValue>(
     tree: &TreeSpec,
     nodes: &mut Vec<NumericNode<T>>,
     numeric_leaf: &mut Vec<u32>,
     leaf_values: &mut Vec<f64>,
     column: &[u32],
-    zero_column: u32,
+    n_features: u32,
     less: bool,
 ) -> Layout {
     let width = tree.leaf_width as usize;
+    let zero_column = 2 * n_features;
     let root = nodes.len();
     let mut depth = 0;
     let mut queue = VecDeque::from([(0usize, root, 0u32)]);
-    nodes.push(NumericNode { threshold: T::INFINITY, feature: zero_column, child: root as u32 });
+    let placeholder = NumericNode { threshold: T::INFINITY, column: zero_column, child: 0 };
+    nodes.push(placeholder);
     numeric_leaf.push(0);
     while let Some((src, dst, level)) = queue.pop_front() {
         depth = depth.max(level);
         let f = tree.feature[src];
         if f < 0 {
-            // Leaf: `0 < inf` and `0 <= inf` both go left, to `child`, which is itself.
-            nodes[dst] = NumericNode { threshold: T::INFINITY, feature: zero_column, child: dst as u32 };
+            // `!(0 < inf)` is false: a leaf steps to `child`, itself.
+            nodes[dst] = NumericNode { threshold: T::INFINITY, column: zero_column, child: dst as u32 };
             numeric_leaf[dst] = leaf_values.len() as u32;
             leaf_values.extend_from_slice(&tree.value[src * width..(src + 1) * width]);
             continue;
         }
-        let child = nodes.len();
-        for _ in 0..2 {
-            nodes.push(NumericNode { threshold: T::INFINITY, feature: zero_column, child: 0 });
-            numeric_leaf.push(0);
-        }
-        queue.push_back((tree.left[src] as usize, child, level + 1));
-        queue.push_back((tree.right[src] as usize, child + 1, level + 1));
         let default_left = tree.default_left.get(src).copied().unwrap_or(false);
-        let nan = if default_left { 0 } else { NAN_RIGHT };
-        nodes[dst] = NumericNode { threshold: T::threshold(tree.threshold[src], less), feature: column[f as usize] | nan, child: child as u32 };
+        let (threshold, negated) = numeric_split::<T>(tree.threshold[src], less, default_left).expect("checked by fits_numeric");
+        let (first, second) = if negated { (tree.right[src], tree.left[src]) } else { (tree.left[src], tree.right[src]) };
+        let child = nodes.len();
+        nodes.extend([placeholder; 2]);
+        numeric_leaf.extend([0; 2]);
+        queue.push_back((first as usize, child, level + 1));
+        queue.push_back((second as usize, child + 1, level + 1));
+        let column = column[f as usize] + if negated { n_features } else { 0 };
+        nodes[dst] = NumericNode { threshold, column, child: child as u32 };
     }
     Layout::Numeric { root: root as u32, depth }
 }
 
-/// One step of a numeric walk: the index of the next node (a leaf's is itself).
+/// Walk every row of the block through the numeric tree at `root`, [`LANES`] rows in lockstep
+/// for exactly `depth` steps, calling `visit(row, leaf)` in row order. Each lane's chain of
+/// loads is independent of the others, so the core overlaps them.
 #[inline(always)]
-fn step<T: SplitValue, const LESS: bool>(nodes: &[NumericNode<T>], at: u32, row: &[T]) -> u32 {
-    let node = nodes[at as usize];
-    let x = row[(node.feature & !NAN_RIGHT) as usize];
-    // `ordered_right` is false for NaN and `unordered_right` true, and they agree otherwise:
-    // NaN goes right exactly when the node's NAN_RIGHT bit is set, without a branch.
-    let (unordered_right, ordered_right) =
-        if LESS { (!(x < node.threshold), x >= node.threshold) } else { (!(x <= node.threshold), x > node.threshold) };
-    let go_right = u32::from(unordered_right) & (u32::from(ordered_right) | (node.feature >> 31));
-    node.child + go_right
-}
-
-/// Walk every row of the scratch (`width` values per row, padded to whole lanes) through the
-/// numeric tree at `root`, [`LANES`] rows in lockstep, calling `visit(row, leaf)` in row order.
-#[inline(always)]
-fn walk_numeric<T: SplitValue, const LESS: bool>(
+fn walk_numeric<T: SplitValue>(
     nodes: &[NumericNode<T>],
-    scratch: &[T],
-    width: usize,
+    scratch: &[[T; LANES]],
+    n_columns: usize,
     root: u32,
     depth: u32,
     n_rows: usize,
     mut visit: impl FnMut(usize, u32),
 ) {
-    for (g, group) in scratch.chunks_exact(width * LANES).enumerate() {
-        let rows: [&[T]; LANES] = std::array::from_fn(|r| &group[r * width..(r + 1) * width]);
+    for (g, group) in scratch.chunks_exact(n_columns).enumerate() {
         let mut at = [root; LANES];
         for _ in 0..depth {
-            for r in 0..LANES {
-                at[r] = step::<T, LESS>(nodes, at[r], rows[r]);
+            for (r, at) in at.iter_mut().enumerate() {
+                let node = nodes[*at as usize];
+                let x = group[node.column as usize][r];
+                *at = node.child + u32::from(!(x < node.threshold));
             }
         }
         let first = g * LANES;
-        for (r, &leaf) in at.iter().enumerate().take(n_rows.saturating_sub(first)) {
+        for (r, &leaf) in at.iter().enumerate().take(n_rows - first) {
             visit(first + r, leaf);
         }
     }
@@ -538,10 +565,10 @@ fn walk_numeric<T: SplitValue, const LESS: bool>(
 mod tests {
     use super::*;
 
-    /// The f32 threshold must make the same decision as the f64 one for every f32 input; the
-    /// inputs that can disagree are the f32 neighbours of the threshold.
+    /// A numeric split's single `!(v < t')` test must make the model's decision for every f32
+    /// input; the inputs that could disagree are the f32 neighbours of the threshold.
     #[test]
-    fn f32_thresholds_decide_like_f64() {
+    fn numeric_splits_decide_like_the_model() {
         let mut seeds = vec![0.0, -0.0, 1.0, 0.1, -0.1, 1e-40, -1e-40, 1e-46, 3.4028235677973366e38, 3.5e38, -3.5e38, 1e300, f64::INFINITY, f64::NEG_INFINITY];
         let mut x = 0x1234_5678_9abc_def0u64;
         for _ in 0..2000 {
@@ -552,14 +579,22 @@ mod tests {
         }
         for &t in seeds.iter().filter(|t| !t.is_nan()) {
             let near = t as f32;
-            let mut probes = vec![near, next_up(near), next_down(near), f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0];
-            probes.push(next_up(next_up(near)));
-            probes.push(next_down(next_down(near)));
+            let up = |v: f32| if v == f32::INFINITY { v } else { SplitValue::next_up(v) };
+            let down = |v: f32| -up(-v);
+            let probes = [near, up(near), down(near), up(up(near)), down(down(near)), f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0, f32::NAN];
             for less in [true, false] {
-                let t32 = <f32 as SplitValue>::threshold(t, less);
-                for &v in &probes {
-                    let (want, got) = if less { (f64::from(v) < t, v < t32) } else { (f64::from(v) <= t, v <= t32) };
-                    assert_eq!(want, got, "threshold {t:e} (f32 {t32:e}), input {v:e}, less {less}");
+                for default_left in [true, false] {
+                    let Some((t32, negated)) = numeric_split::<f32>(t, less, default_left) else {
+                        assert!(!less || default_left, "only a `<=` test can lack a strict form");
+                        continue;
+                    };
+                    for &v in &probes {
+                        let x = f64::from(v);
+                        let goes_left = if x.is_nan() { default_left } else if less { x < t } else { x <= t };
+                        let second = !((if negated { -v } else { v }) < t32);
+                        // The second child is the right one, or the left one when negated.
+                        assert_eq!(goes_left, second == negated, "threshold {t:e} -> {t32:e} (negated {negated}), input {v:e}, less {less}");
+                    }
                 }
             }
         }
