@@ -22,6 +22,7 @@ fn main() {
     let t = Instant::now();
     let scorer = Scorer::from_bytes(&bytes, None).expect("loads");
     println!("load: {:.1} ms for {:.1} MB of JSON", t.elapsed().as_secs_f64() * 1e3, bytes.len() as f64 / 1e6);
+    load_breakdown(&bytes);
     let batch = float_batch(rows, 50, 0.013, 7);
     let mut out = Outputs::new(&scorer, rows);
     out.score(&scorer, &batch, threads);
@@ -32,4 +33,34 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     let checksum: f64 = out.scores.iter().sum();
     println!("{rows} rows x {repeats}, {threads} threads: {:.3} s, {:.0} rows/s (checksum {checksum:.6})", secs, (rows * repeats) as f64 / secs);
+}
+
+/// Where `Scorer::from_bytes` spends its time, from the public pieces it is made of.
+fn load_breakdown(bytes: &[u8]) {
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let value: serde_json::Value = serde_json::from_slice(bytes).expect("parses");
+    let parse_value = ms(t);
+    let content_value = value["content"].clone();
+    let t = Instant::now();
+    let content: kiln::artifact::Content = serde_json::from_value(content_value).expect("typed");
+    let value_to_typed = ms(t);
+    #[derive(serde::Deserialize)]
+    #[expect(dead_code, reason = "only the parse is timed")]
+    struct Typed {
+        content: kiln::artifact::Content,
+    }
+    let t = Instant::now();
+    let _typed: Typed = serde_json::from_slice(bytes).expect("parses typed");
+    let parse_typed = ms(t);
+    let t = Instant::now();
+    let artifact = kiln::Artifact::new(content).expect("valid");
+    let validate_and_fingerprint = ms(t);
+    let t = Instant::now();
+    let _scorer = Scorer::new(artifact).expect("prepares");
+    let prepare = ms(t);
+    println!(
+        "load breakdown: parse to Value {parse_value:.1} ms, Value to typed content {value_to_typed:.1} ms, \
+         bytes straight to typed content {parse_typed:.1} ms, validate + encode + fingerprint (Artifact::new) {validate_and_fingerprint:.1} ms, plan/prepare {prepare:.1} ms"
+    );
 }
