@@ -46,6 +46,8 @@ pub enum KilnStatus {
 
 impl KilnStatus {
     /// Every status, in numeric order (for tables and tests).
+    ///
+    /// cbindgen:ignore
     pub const ALL: [KilnStatus; 16] = [
         KilnStatus::Ok,
         KilnStatus::NullArgument,

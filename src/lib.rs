@@ -17,6 +17,7 @@ pub mod batch;
 pub mod error;
 pub mod exec;
 pub mod ffi;
+pub mod import;
 pub mod model;
 pub mod plan;
 pub mod schema;

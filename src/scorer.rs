@@ -256,6 +256,14 @@ impl Scorer {
         Ok(self.report(n, counts, defaults))
     }
 
+    /// Check that a batch would be accepted (every schema column present with an accepted
+    /// type, no rule with a `reject` policy broken) without scoring it. Lets a caller that
+    /// scores several batches into one result fail before writing any of it.
+    pub fn check(&self, batch: &Batch) -> Result<()> {
+        let bound = self.bind(batch)?;
+        self.reject_pass(&bound, batch.num_rows())
+    }
+
     fn report(&self, n: usize, counts: BTreeMap<(i32, i32), u64>, defaults: Vec<u64>) -> ScoreReport {
         let flagged: u64 = counts.values().sum();
         let mut reasons: Vec<ReasonCount> = counts
@@ -320,7 +328,12 @@ impl Scorer {
                         v.fill(start, &mut buf_c[..len], &self.plan.vocabs[*vocab]);
                         buf_c[..len].iter_mut().map(|c| check.check(c)).position(|f| matches!(f, Finding::Reject(_))).map(|i| {
                             let c = buf_c[i];
-                            (i, if c < 0 { "null".to_string() } else { format!("'{}'", v.unknown(c)) })
+                            let vocab = &self.plan.vocabs[*vocab];
+                            // A code below the vocabulary size is a string the pipeline knows
+                            // but the schema does not (an encoder's extra category): it lives in
+                            // the vocabulary, not among the batch's unknown strings.
+                            let known = vocab.iter().find(|&(_, &code)| code == c).map(|(s, _)| s.as_str());
+                            (i, if c < 0 { "null".to_string() } else { format!("'{}'", known.unwrap_or_else(|| v.unknown(c))) })
                         })
                     }
                     _ => unreachable!("bound by input kind"),

@@ -11,8 +11,9 @@
 //!  "created_at": "...", "content": {"schema": ..., "pipeline": [...], "model": ...,
 //!  "outputs": [...], "provenance": ..., "profile": ...}}
 //! ```
-//! The fingerprint is SHA-256 over the canonical encoding of `content`: compact JSON with object
-//! keys sorted and numbers in shortest round-trip form. `created_at` sits outside `content` so
+//! The fingerprint is SHA-256 over the canonical encoding of `content` as kiln encodes it (parsed
+//! into its types and re-encoded, so spelling and omitted defaults do not count): compact JSON
+//! with object keys sorted and numbers in shortest round-trip form. `created_at` sits outside `content` so
 //! that the same fit gives the same fingerprint at any time.
 
 pub mod model;
@@ -134,7 +135,13 @@ impl Artifact {
             return Err(Error::malformed(format!("not a kiln artifact: format is '{}', expected 'kiln'", envelope.format)));
         }
         check_version(&envelope.format_version)?;
-        let fingerprint = fingerprint_of(&envelope.content)?;
+        let content: Content = serde_json::from_value(envelope.content)
+            .map_err(|e| Error::malformed(format!("artifact content: {e}")))?;
+        // Hash the typed content, re-encoded, not the raw JSON: a writer that spells a float
+        // field `1` instead of `1.0` (R's jsonlite does), or leaves out a field at its default,
+        // wrote the same model and must get the same fingerprint as `Artifact::new` computes.
+        let value = serde_json::to_value(&content).map_err(|e| Error::internal(format!("encoding artifact: {e}")))?;
+        let fingerprint = fingerprint_of(&value)?;
         if let Some(stored) = &envelope.fingerprint {
             if *stored != fingerprint {
                 return Err(Error::new(
@@ -146,8 +153,6 @@ impl Artifact {
         if let Some(expected) = expect_fingerprint {
             check_pin(expected, &fingerprint)?;
         }
-        let content: Content = serde_json::from_value(envelope.content)
-            .map_err(|e| Error::malformed(format!("artifact content: {e}")))?;
         validate::validate(&content)?;
         Ok(Artifact { content, fingerprint, created_at: envelope.created_at })
     }

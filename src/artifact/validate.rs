@@ -220,6 +220,10 @@ fn validate_ensemble(m: &TreeEnsembleSpec) -> Result<()> {
     Ok(())
 }
 
+/// Largest category index (exclusive) a categorical split may list: 2^24 keeps one set's
+/// bitset within 2 MiB while being far above any real category count.
+pub(crate) const MAX_CATEGORY: u32 = 1 << 24;
+
 fn validate_tree(tree: &TreeSpec, n_features: usize, n_targets: usize) -> Result<()> {
     let n = tree.feature.len();
     if n == 0 {
@@ -260,6 +264,11 @@ fn validate_tree(tree: &TreeSpec, n_features: usize, n_targets: usize) -> Result
             return Err(Error::invalid_model(format!("node {node} has two category splits")));
         }
         is_cat[node] = true;
+        // The prepared tree holds each set as a bitset up to its largest category: bound it, so
+        // a few bytes of artifact cannot ask for gigabytes at load.
+        if let Some(c) = s.categories.iter().find(|&&c| c >= MAX_CATEGORY) {
+            return Err(Error::invalid_model(format!("category split on node {node} lists category {c}; categories must be below {MAX_CATEGORY}")));
+        }
     }
     for i in 0..n {
         let f = tree.feature[i];

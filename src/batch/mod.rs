@@ -5,6 +5,8 @@
 //! bit-packed validity map built from a host's byte mask, or a host's one-byte booleans), and it
 //! is validated in full (lengths, offsets, UTF-8, dictionary keys) before anything reads it.
 
+pub mod arrow;
+pub mod raw;
 pub mod view;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};

@@ -252,8 +252,11 @@ impl<'a> CategoricalView<'a> {
                 }
             }
             Strings::Dict { keys, codes, .. } => {
+                // Arrow validates only the keys of valid slots: a null slot's key may be anything
+                // (negative, beyond the dictionary). Such a slot becomes a null here and is
+                // overwritten by the validity pass below either way.
                 for (i, o) in out.iter_mut().enumerate() {
-                    *o = codes[keys.get(start + i)];
+                    *o = codes.get(keys.get(start + i)).copied().unwrap_or(NULL_CODE);
                 }
             }
         }

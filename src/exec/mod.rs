@@ -17,7 +17,10 @@ pub const MAX_THREADS: usize = 256;
 
 /// Threads for a call: `0` means every core the process may use.
 pub fn resolve_threads(requested: usize) -> usize {
-    let n = if requested == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { requested };
+    // available_parallelism() reads cgroup files on Linux: tens of microseconds, too much for a
+    // one-row call, so it is asked once per process.
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let n = if requested == 0 { *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) } else { requested };
     n.clamp(1, MAX_THREADS)
 }
 

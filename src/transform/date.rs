@@ -97,7 +97,8 @@ pub fn elapsed(days: f64, reference: i64, unit: ElapsedUnit) -> f64 {
                 months -= 1;
             }
             let whole = if unit == ElapsedUnit::Months { months } else { months.div_euclid(12) };
-            sign * whole as f64
+            // `0.0 * -1.0` would be -0.0: report no elapsed time as plain zero.
+            if whole == 0 { 0.0 } else { sign * whole as f64 }
         }
     }
 }

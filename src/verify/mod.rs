@@ -31,6 +31,9 @@ pub enum RowStatus {
 }
 
 impl RowStatus {
+    /// Every variant, in numeric order (a Rust-side table, not part of the C ABI).
+    ///
+    /// cbindgen:ignore
     pub const ALL: [RowStatus; 7] = [
         RowStatus::Ok,
         RowStatus::Null,

@@ -1,0 +1,352 @@
+"""The loaded model and scoring."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import threading
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _columns as C
+from . import _native as N
+from ._errors import InvalidArgumentError, ModelClosedError
+
+PathOrBytes = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+
+
+class ScoreResult(dict):  # type: ignore[type-arg]
+    """Scores for a dict-of-numpy input: output columns, `status` and `reason` as numpy arrays,
+    plus `report`, the batch report."""
+
+    report: Dict[str, Any]
+
+
+class Model:
+    """A loaded kiln artifact: immutable and safe to share between threads.
+
+    Create it with :func:`kiln.load`. Free it deterministically with :meth:`close` or a
+    ``with`` block; after that every call raises :class:`kiln.ModelClosedError`.
+    """
+
+    def __init__(self, handle: int, n_threads: int = 0) -> None:
+        self._handle: Optional[int] = handle
+        self._lock = threading.Lock()
+        self._users = 0
+        self._closing = False
+        self.n_threads = n_threads
+        self._reason_names: Dict[Tuple[int, int], str] = {}
+        try:
+            self._read_metadata(handle)
+        except BaseException:
+            N.lib.kiln_model_free(handle)
+            self._handle = None
+            raise
+
+    def _read_metadata(self, h: int) -> None:
+        out = ctypes.c_char_p()
+        N.check(N.lib.kiln_model_fingerprint(h, ctypes.byref(out)))
+        self._fingerprint = N.text(out.value)
+        N.check(N.lib.kiln_model_info_json(h, ctypes.byref(out)))
+        self._info = json.loads(N.text(out.value))
+        count = ctypes.c_size_t()
+        N.check(N.lib.kiln_model_num_outputs(h, ctypes.byref(count)))
+        outputs = []
+        for i in range(count.value):
+            N.check(N.lib.kiln_model_output_name(h, i, ctypes.byref(out)))
+            outputs.append(N.text(out.value))
+        self._outputs = outputs
+        N.check(N.lib.kiln_model_num_inputs(h, ctypes.byref(count)))
+        schema: Dict[str, str] = {}
+        ty = ctypes.c_int32()
+        for i in range(count.value):
+            N.check(N.lib.kiln_model_input(h, i, ctypes.byref(out), ctypes.byref(ty)))
+            schema[N.text(out.value)] = N.COLUMN_TYPE_NAMES.get(ty.value, f"type_{ty.value}")
+        self._schema = schema
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    @property
+    def schema(self) -> Dict[str, str]:
+        """Input columns the model needs, name → logical type ("float64", "categorical", ...)."""
+        return dict(self._schema)
+
+    @property
+    def outputs(self) -> List[str]:
+        """Names of the output columns, in order."""
+        return list(self._outputs)
+
+    @property
+    def fingerprint(self) -> str:
+        """The artifact's content fingerprint, ``"sha256:<hex>"``."""
+        return self._fingerprint
+
+    @property
+    def info(self) -> Dict[str, Any]:
+        """Everything the artifact says about itself (``kiln_model_info_json``)."""
+        return json.loads(json.dumps(self._info))
+
+    @property
+    def provenance(self) -> Dict[str, Any]:
+        """Where the artifact came from: library, version, params, data fingerprint, seed."""
+        return dict(self._info.get("provenance") or {})
+
+    @property
+    def n_threads(self) -> int:
+        """Default threads per :meth:`score` call; 0 means every core."""
+        return self._n_threads
+
+    @n_threads.setter
+    def n_threads(self, value: int) -> None:
+        self._n_threads = _thread_count(value)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None or self._closing
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{len(self._schema)} inputs, outputs {self._outputs}"
+        return f"<kiln.Model {self._fingerprint[:19]}… {state}>"
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _use(self) -> Iterator[int]:
+        """Hold the native handle for one call; close() waits for no one but frees only once
+        the last call in flight has returned."""
+        with self._lock:
+            if self._handle is None or self._closing:
+                raise ModelClosedError("the model is closed; load it again to score")
+            self._users += 1
+            handle = self._handle
+        try:
+            yield handle
+        finally:
+            with self._lock:
+                self._users -= 1
+                free_now = self._closing and self._users == 0 and self._handle is not None
+                if free_now:
+                    handle, self._handle = self._handle, None
+            if free_now:
+                N.lib.kiln_model_free(handle)
+
+    def close(self) -> None:
+        """Free the native model. Calls in flight on other threads finish first. Idempotent."""
+        with self._lock:
+            if self._handle is None or self._closing:
+                return
+            self._closing = True
+            if self._users:
+                return
+            handle, self._handle = self._handle, None
+        N.lib.kiln_model_free(handle)
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            self._handle = None
+            try:
+                N.lib.kiln_model_free(handle)
+            except Exception:  # interpreter shutdown: the library may be gone already
+                pass
+
+    # -- scoring -------------------------------------------------------------------------------
+
+    def score(self, data: Any, n_threads: Optional[int] = None) -> Any:
+        """Score a batch; the result comes back in the caller's world.
+
+        ``data`` may be a dict of numpy arrays (→ :class:`ScoreResult`, a dict of numpy arrays),
+        a pandas DataFrame (→ DataFrame with the same index; report in ``.attrs["kiln_report"]``),
+        a pyarrow Table / RecordBatch / RecordBatchReader or anything else with the Arrow
+        PyCapsule interface (→ pyarrow Table; report JSON in schema metadata ``kiln.report``),
+        or a polars DataFrame (→ polars DataFrame). Every result has the output columns plus
+        ``status`` (0 = scored, else a row status code) and ``reason`` ("" for scored rows,
+        else e.g. ``"unknown_category: province"``). Use :meth:`score_with_report` to get the
+        report as a separate value for any input type.
+
+        Numeric columns are not copied (see the README for the few documented copies). Columns
+        are matched by name; extra columns are ignored. ``n_threads`` overrides the model's
+        default for this call (0 = every core).
+        """
+        return self.score_with_report(data, n_threads)[0]
+
+    def score_with_report(self, data: Any, n_threads: Optional[int] = None) -> Tuple[Any, Dict[str, Any]]:
+        """Like :meth:`score`, returning ``(result, report)``."""
+        threads = self._n_threads if n_threads is None else _thread_count(n_threads)
+        kind = _kind_of(data)
+        with self._use() as handle:
+            batch = self._batch(kind, data)
+            try:
+                scores, status, reason, report = self._run(handle, batch.handle, threads)
+            finally:
+                batch.free()
+            reasons = self._reason_strings(handle, status, reason)
+        result = _assemble(kind, data, self._outputs, scores, status, reasons, report)
+        return result, report
+
+    def reason_source(self, reason_id: int) -> str:
+        """The schema column or pipeline step a per-row reason id names."""
+        out = ctypes.c_char_p()
+        with self._use() as handle:
+            N.check(N.lib.kiln_model_reason_source(handle, reason_id, ctypes.byref(out)))
+            return N.text(out.value)
+
+    def _batch(self, kind: str, data: Any) -> Any:
+        if kind == "mapping":
+            return C.batch_from_mapping(data, self._schema)
+        if kind == "pandas":
+            return C.batch_from_pandas(data, self._schema)
+        if hasattr(data, "__arrow_c_stream__"):
+            return C.batch_from_arrow_stream(data)
+        return C.batch_from_arrow_array(data)
+
+    def _run(self, handle: int, batch: Optional[int], threads: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Dict[str, Any]]:
+        rows = ctypes.c_size_t()
+        N.check(N.lib.kiln_batch_num_rows(batch, ctypes.byref(rows)))
+        n = rows.value
+        k = len(self._outputs)
+        # Column-major scores: output j of row i at [j, i], so each output is a contiguous row.
+        scores = np.empty((k, n), dtype=np.float64)
+        status = np.empty(n, dtype=np.int32)
+        reason = np.empty(n, dtype=np.int32)
+        report = ctypes.c_void_p()
+        N.check(
+            N.lib.kiln_model_score(
+                handle, batch, threads,
+                scores.ctypes.data, scores.size,
+                status.ctypes.data, n,
+                reason.ctypes.data, n,
+                ctypes.byref(report),
+            )
+        )  # fmt: skip
+        try:
+            out = ctypes.c_char_p()
+            N.check(N.lib.kiln_report_json(report, ctypes.byref(out)))
+            report_dict = json.loads(N.text(out.value))
+        finally:
+            N.lib.kiln_report_free(report)
+        return scores, status, reason, report_dict
+
+    def _reason_strings(self, handle: int, status: np.ndarray, reason: np.ndarray) -> np.ndarray:
+        """Per row: "" when scored, else "<row status name>: <source>"."""
+        n = len(status)
+        flagged = np.flatnonzero(status)
+        if flagged.size == 0:
+            return np.full(n, "", dtype=object)
+        if n <= C._SMALL:
+            return np.array(
+                ["" if s == 0 else self._reason_name(handle, s, r) for s, r in zip(status.tolist(), reason.tolist())],
+                dtype=object,
+            )
+        keys = status[flagged].astype(np.int64) << 32 | (reason[flagged].astype(np.int64) & 0xFFFFFFFF)
+        unique, inverse = np.unique(keys, return_inverse=True)
+        names = [""]
+        for key in unique.tolist():
+            code, rid = key >> 32, (key & 0xFFFFFFFF)
+            rid = rid - (1 << 32) if rid >= 1 << 31 else rid
+            names.append(self._reason_name(handle, int(code), int(rid)))
+        index = np.zeros(n, dtype=np.intp)
+        index[flagged] = inverse.reshape(-1) + 1
+        return np.array(names, dtype=object)[index]
+
+    def _reason_name(self, handle: int, code: int, rid: int) -> str:
+        cached = self._reason_names.get((code, rid))
+        if cached is not None:
+            return cached
+        status_name = N.text(N.lib.kiln_row_status_name(code))
+        source = "model"
+        if rid >= 0:
+            out = ctypes.c_char_p()
+            if N.lib.kiln_model_reason_source(handle, rid, ctypes.byref(out)) == N.KILN_STATUS_OK:
+                source = N.text(out.value)
+        name = f"{status_name}: {source}"
+        self._reason_names[(code, rid)] = name
+        return name
+
+
+def _thread_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= int(value) <= 0xFFFFFFFF:
+        raise InvalidArgumentError(f"n_threads must be a non-negative integer (0 = every core), not {value!r}")
+    return int(value)
+
+
+def _kind_of(data: Any) -> str:
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas" and hasattr(data, "columns") and hasattr(data, "index"):
+        return "pandas"
+    if module == "polars" and hasattr(data, "__arrow_c_stream__"):
+        return "polars"
+    if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
+        return "arrow"
+    if isinstance(data, Mapping):
+        return "mapping"
+    raise InvalidArgumentError(
+        f"cannot score a {type(data).__module__}.{type(data).__name__}: pass a dict of numpy "
+        "arrays, a pandas or polars DataFrame, or an Arrow table/record batch/stream"
+    )
+
+
+def _assemble(
+    kind: str,
+    data: Any,
+    outputs: List[str],
+    scores: np.ndarray,
+    status: np.ndarray,
+    reasons: np.ndarray,
+    report: Dict[str, Any],
+) -> Any:
+    columns: Dict[str, Any] = {name: scores[j] for j, name in enumerate(outputs)}
+    if kind == "pandas":
+        import pandas as pd
+
+        columns["status"] = status
+        columns["reason"] = reasons
+        frame = pd.DataFrame(columns, index=data.index, copy=False)
+        frame.attrs["kiln_report"] = report
+        return frame
+    if kind in ("arrow", "polars"):
+        import pyarrow as pa
+
+        columns["status"] = status
+        columns["reason"] = pa.array(reasons, type=pa.string())
+        table = pa.table(columns).replace_schema_metadata({"kiln.report": json.dumps(report)})
+        if kind == "polars":
+            import polars as pl
+
+            return pl.from_arrow(table)
+        return table
+    result = ScoreResult(columns)
+    result["status"] = status
+    result["reason"] = reasons
+    result.report = report
+    return result
+
+
+def load(source: PathOrBytes, expect_fingerprint: Optional[str] = None, n_threads: int = 0) -> Model:
+    """Load a kiln artifact from a file path or from its bytes.
+
+    ``expect_fingerprint`` pins the content (``"sha256:<hex>"``): a different artifact raises
+    :class:`kiln.FingerprintMismatchError`. ``n_threads`` is the default for :meth:`Model.score`
+    (0 = every core).
+    """
+    threads = _thread_count(n_threads)
+    pin = expect_fingerprint.encode() if expect_fingerprint is not None else None
+    handle = ctypes.c_void_p()
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        buf = np.frombuffer(source, dtype=np.uint8)
+        address = buf.ctypes.data if buf.size else C._EMPTY_BYTES.ctypes.data
+        N.check(N.lib.kiln_model_load_bytes(address, buf.size, pin, ctypes.byref(handle)))
+    elif isinstance(source, (str, os.PathLike)):
+        N.check(N.lib.kiln_model_load(os.fsencode(source), pin, ctypes.byref(handle)))
+    else:
+        raise InvalidArgumentError(f"load() takes a path or bytes, not {type(source).__name__}")
+    return Model(handle.value, threads)

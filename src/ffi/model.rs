@@ -1,0 +1,319 @@
+//! `KilnModel`: a loaded, immutable model shared by any number of host threads.
+
+use std::ffi::{CString, c_char};
+
+use serde_json::json;
+
+use super::boundary::*;
+use crate::artifact::{FORMAT_MAJOR, FORMAT_MINOR, ModelSpec, TreeSpec};
+use crate::error::{Error, KilnStatus, Result};
+use crate::schema::ColumnType;
+use crate::Scorer;
+
+/// Logical type of a model input column (`kiln_model_input`). The numbers are part of the
+/// stable ABI.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KilnColumnType {
+    Float64 = 1,
+    Float32 = 2,
+    Int64 = 3,
+    Int32 = 4,
+    Bool = 5,
+    Categorical = 6,
+    Date = 7,
+    Timestamp = 8,
+}
+
+impl From<ColumnType> for KilnColumnType {
+    fn from(t: ColumnType) -> Self {
+        match t {
+            ColumnType::Float64 => KilnColumnType::Float64,
+            ColumnType::Float32 => KilnColumnType::Float32,
+            ColumnType::Int64 => KilnColumnType::Int64,
+            ColumnType::Int32 => KilnColumnType::Int32,
+            ColumnType::Bool => KilnColumnType::Bool,
+            ColumnType::Categorical => KilnColumnType::Categorical,
+            ColumnType::Date => KilnColumnType::Date,
+            ColumnType::Timestamp => KilnColumnType::Timestamp,
+        }
+    }
+}
+
+/// A loaded model (opaque). Immutable: functions taking `const KilnModel*` may run
+/// concurrently from any number of threads. Made by `kiln_model_load`/`kiln_model_load_bytes`,
+/// freed by `kiln_model_free`.
+pub struct KilnModel {
+    pub(crate) scorer: Scorer,
+    fingerprint: CString,
+    output_names: Vec<CString>,
+    inputs: Vec<(CString, KilnColumnType)>,
+    reason_sources: Vec<CString>,
+    info_json: CString,
+}
+
+impl Handle for KilnModel {
+    type Ownership = OwnershipArc;
+    const NAME: &'static str = "model";
+}
+
+fn c_string(s: &str, what: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::invalid_model(format!("{what} '{}' contains a NUL byte", s.replace('\0', "\\0"))))
+}
+
+fn tree_depth(tree: &TreeSpec) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        let is_leaf = tree.feature.get(node).is_none_or(|f| *f < 0);
+        if !is_leaf {
+            for child in [tree.left.get(node), tree.right.get(node)].into_iter().flatten() {
+                // Validation at load rules out cycles; the bound keeps a bad tree finite anyway.
+                if let Ok(c) = usize::try_from(*child) {
+                    if depth < tree.feature.len() {
+                        stack.push((c, depth + 1));
+                    }
+                }
+            }
+        }
+    }
+    deepest
+}
+
+impl KilnModel {
+    pub(crate) fn new(scorer: Scorer) -> Result<Self> {
+        let artifact = scorer.artifact();
+        let content = &artifact.content;
+        let fingerprint = c_string(scorer.fingerprint(), "fingerprint")?;
+        let output_names = scorer.output_names().into_iter().map(|n| c_string(n, "output name")).collect::<Result<_>>()?;
+        let inputs = content
+            .schema
+            .columns
+            .iter()
+            .map(|c| Ok((c_string(&c.name, "column name")?, KilnColumnType::from(c.ty))))
+            .collect::<Result<_>>()?;
+        let reason_sources = (0..)
+            .map_while(|i| scorer.reason_source(i))
+            .map(|s| c_string(s, "reason source"))
+            .collect::<Result<_>>()?;
+        let mut model = json!({
+            "kind": content.model.kind_name(),
+            "features": content.model.features(),
+            "n_outputs": content.model.n_outputs(),
+        });
+        if let ModelSpec::TreeEnsemble(t) = &content.model {
+            model["n_trees"] = json!(t.trees.len());
+            model["depth"] = json!(t.trees.iter().map(tree_depth).max().unwrap_or(0));
+        }
+        let info = json!({
+            "fingerprint": artifact.fingerprint,
+            "created_at": artifact.created_at,
+            "format_version": format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
+            "schema": content.schema,
+            "pipeline": content.pipeline,
+            "model": model,
+            "outputs": content.outputs,
+            "provenance": content.provenance,
+        });
+        let info_json = c_string(&info.to_string(), "model info")?;
+        Ok(KilnModel { scorer, fingerprint, output_names, inputs, reason_sources, info_json })
+    }
+}
+
+fn index_error(what: &str, i: usize, n: usize) -> Error {
+    Error::invalid_argument(format!("{what} index {i} is out of range: the model has {n}"))
+}
+
+/// Load a model artifact file. `expect_fingerprint` (nullable) pins the content: a different
+/// fingerprint fails with `KILN_STATUS_FINGERPRINT_MISMATCH`. On success `*out` receives a model
+/// to free with `kiln_model_free`; on failure `*out` is untouched.
+///
+/// # Safety
+/// `path` and `expect_fingerprint` (when non-NULL) are NUL-terminated strings; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_load(path: *const c_char, expect_fingerprint: *const c_char, out: *mut *const KilnModel) -> KilnStatus {
+    guard("kiln_model_load", || {
+        let out = out_ptr(out, "out")?;
+        // SAFETY: NUL-terminated strings or NULL (contract).
+        let (path, pin) = unsafe { (str_arg(path, "path")?, opt_str_arg(expect_fingerprint, "expect_fingerprint")?) };
+        let model = KilnModel::new(Scorer::load(path, pin)?)?;
+        // SAFETY: `out` is non-NULL and writable (contract).
+        unsafe { write_out(out, arc_into_raw(model)) };
+        Ok(())
+    })
+}
+
+/// Load a model artifact from `len` bytes at `data` (copied; the host may free them after the
+/// call). `expect_fingerprint` and `out` as in `kiln_model_load`.
+///
+/// # Safety
+/// `data` is readable for `len` bytes; strings and `out` as in `kiln_model_load`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_load_bytes(
+    data: *const u8,
+    len: usize,
+    expect_fingerprint: *const c_char,
+    out: *mut *const KilnModel,
+) -> KilnStatus {
+    guard("kiln_model_load_bytes", || {
+        let out = out_ptr(out, "out")?;
+        if data.is_null() && len > 0 {
+            return Err(null_argument("data"));
+        }
+        // SAFETY: readable for `len` bytes (contract); an empty slice for len 0.
+        let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, len) } };
+        // SAFETY: NUL-terminated or NULL (contract).
+        let pin = unsafe { opt_str_arg(expect_fingerprint, "expect_fingerprint")? };
+        let model = KilnModel::new(Scorer::from_bytes(bytes, pin)?)?;
+        // SAFETY: `out` is non-NULL and writable (contract).
+        unsafe { write_out(out, arc_into_raw(model)) };
+        Ok(())
+    })
+}
+
+/// Free a model. NULL is a no-op. Every string obtained from the model dies with it. Never free
+/// twice, and never while another thread still uses the model.
+///
+/// # Safety
+/// `model` is NULL or came from `kiln_model_load*` and was not freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_free(model: *const KilnModel) {
+    // SAFETY: forwarded from this function's contract.
+    guard_value("kiln_model_free", (), || unsafe { arc_free(model) })
+}
+
+/// A getter: check the model and out-pointer, compute, then write.
+///
+/// # Safety
+/// `model` is NULL or a live model; `out` is NULL or writable.
+unsafe fn get<T>(function: &str, model: *const KilnModel, out: *mut T, f: impl FnOnce(&KilnModel) -> Result<T>) -> KilnStatus {
+    guard(function, || {
+        let out = out_ptr(out, "out")?;
+        // SAFETY: NULL or a live model (contract).
+        let m = unsafe { arc_ref(model)? };
+        let v = f(m)?;
+        // SAFETY: non-NULL and writable (contract).
+        unsafe { write_out(out, v) };
+        Ok(())
+    })
+}
+
+/// The model's content fingerprint, `"sha256:<64 hex digits>"`; lives as long as the model.
+///
+/// # Safety
+/// `model` is a live model; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_fingerprint(model: *const KilnModel, out: *mut *const c_char) -> KilnStatus {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { get("kiln_model_fingerprint", model, out, |m| Ok(m.fingerprint.as_ptr())) }
+}
+
+/// Number of output columns.
+///
+/// # Safety
+/// `model` is a live model; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_num_outputs(model: *const KilnModel, out: *mut usize) -> KilnStatus {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { get("kiln_model_num_outputs", model, out, |m| Ok(m.output_names.len())) }
+}
+
+/// Name of output `i` (`0 <= i < num_outputs`); lives as long as the model.
+///
+/// # Safety
+/// `model` is a live model; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_output_name(model: *const KilnModel, i: usize, out: *mut *const c_char) -> KilnStatus {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        get("kiln_model_output_name", model, out, |m| {
+            m.output_names.get(i).map(|s| s.as_ptr()).ok_or_else(|| index_error("output", i, m.output_names.len()))
+        })
+    }
+}
+
+/// Number of input columns the model needs (schema columns).
+///
+/// # Safety
+/// `model` is a live model; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_num_inputs(model: *const KilnModel, out: *mut usize) -> KilnStatus {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { get("kiln_model_num_inputs", model, out, |m| Ok(m.inputs.len())) }
+}
+
+/// Name and logical type (`KilnColumnType`) of input column `i`. The name lives as long as the
+/// model. Both out-pointers are required.
+///
+/// # Safety
+/// `model` is a live model; `name` and `column_type` are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_input(model: *const KilnModel, i: usize, name: *mut *const c_char, column_type: *mut i32) -> KilnStatus {
+    guard("kiln_model_input", || {
+        let name = out_ptr(name, "name")?;
+        let column_type = out_ptr(column_type, "column_type")?;
+        // SAFETY: NULL or a live model (contract).
+        let m = unsafe { arc_ref(model)? };
+        let (n, t) = m.inputs.get(i).ok_or_else(|| index_error("input", i, m.inputs.len()))?;
+        // SAFETY: both non-NULL and writable (contract).
+        unsafe {
+            write_out(name, n.as_ptr());
+            write_out(column_type, *t as i32);
+        }
+        Ok(())
+    })
+}
+
+/// A JSON object describing the model: `fingerprint`, `created_at`, `format_version`, `schema`,
+/// `pipeline`, `model` (kind, features, n_outputs; for trees n_trees and depth), `outputs`,
+/// `provenance`. Lives as long as the model.
+///
+/// # Safety
+/// `model` is a live model; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_info_json(model: *const KilnModel, out: *mut *const c_char) -> KilnStatus {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { get("kiln_model_info_json", model, out, |m| Ok(m.info_json.as_ptr())) }
+}
+
+/// The schema column or pipeline step a per-row reason id (from `kiln_model_score`) names.
+/// Lives as long as the model.
+///
+/// # Safety
+/// `model` is a live model; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_reason_source(model: *const KilnModel, reason: i32, out: *mut *const c_char) -> KilnStatus {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        get("kiln_model_reason_source", model, out, |m| {
+            usize::try_from(reason)
+                .ok()
+                .and_then(|i| m.reason_sources.get(i))
+                .map(|s| s.as_ptr())
+                .ok_or_else(|| Error::invalid_argument(format!("reason id {reason} is out of range: the model has {} reasons", m.reason_sources.len())))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_type_numbers_are_fixed() {
+        assert_eq!(KilnColumnType::Float64 as i32, 1);
+        assert_eq!(KilnColumnType::Categorical as i32, 6);
+        assert_eq!(KilnColumnType::Timestamp as i32, 8);
+    }
+}
+
+/// The thread-safety rules of the header, proven at compile time: a model is shared across
+/// threads, a batch or report may move between them.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    const fn movable<T: Send>() {}
+    shared::<KilnModel>();
+    movable::<super::batch::KilnBatch>();
+    movable::<super::score::KilnReport>();
+};

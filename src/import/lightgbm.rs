@@ -1,0 +1,1 @@
+//! LightGBM text model import.

@@ -1,0 +1,1 @@
+//! XGBoost JSON model import.
