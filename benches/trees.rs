@@ -1,0 +1,60 @@
+//! Tree-ensemble scoring throughput. The reference case is the performance issue's: 500 trees of
+//! depth 8 over 50 float64 features with ~1.3% NaN, binary logistic with f32 inputs and f32
+//! accumulation like XGBoost, 1,000,000 rows at 1 and 2 threads. Smaller batches (10k rows, one
+//! row) show per-call overhead; the depth sweep shows how the layout scales.
+//!
+//! Run: `cargo bench --bench trees` (or `-- 'trees/500x8'` for the reference case only).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Outputs, float_batch, xgboost_like};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use kiln::Scorer;
+
+const N_FEATURES: usize = 50;
+const NAN_RATE: f64 = 0.013;
+
+fn reference(c: &mut Criterion) {
+    let artifact = xgboost_like(500, 8, N_FEATURES, 42);
+    let scorer = Scorer::new(artifact).expect("prepares");
+    let mut group = c.benchmark_group("trees/500x8");
+    for (rows, threads, samples, secs) in [(1_000_000, 1, 10, 20), (1_000_000, 2, 10, 15), (10_000, 1, 20, 5), (10_000, 2, 20, 5), (1, 1, 100, 3)] {
+        let batch = float_batch(rows, N_FEATURES, NAN_RATE, 7);
+        let mut out = Outputs::new(&scorer, rows);
+        group.sample_size(samples).measurement_time(Duration::from_secs(secs)).throughput(Throughput::Elements(rows as u64));
+        group.bench_function(BenchmarkId::new(format!("rows={rows}"), format!("threads={threads}")), |b| {
+            b.iter(|| out.score(&scorer, &batch, threads))
+        });
+    }
+    group.finish();
+}
+
+/// Depth and tree-count sweep at 100k rows, one thread: how cost grows with model size.
+fn sweep(c: &mut Criterion) {
+    let rows = 100_000;
+    let batch = float_batch(rows, N_FEATURES, NAN_RATE, 7);
+    let mut group = c.benchmark_group("trees/sweep");
+    group.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(rows as u64));
+    for (n_trees, depth) in [(100, 4), (100, 8), (100, 12), (1000, 6)] {
+        let scorer = Scorer::new(xgboost_like(n_trees, depth, N_FEATURES, 43)).expect("prepares");
+        let mut out = Outputs::new(&scorer, rows);
+        group.bench_function(BenchmarkId::new(format!("{n_trees}x{depth}"), format!("rows={rows}")), |b| {
+            b.iter(|| out.score(&scorer, &batch, 1))
+        });
+    }
+    group.finish();
+}
+
+/// Loading the reference artifact from its JSON bytes (parse, fingerprint, validate, prepare).
+fn load(c: &mut Criterion) {
+    let bytes = xgboost_like(500, 8, N_FEATURES, 42).to_bytes().expect("encodes");
+    let mut group = c.benchmark_group("trees/load");
+    group.sample_size(10).throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("500x8/from_bytes", |b| b.iter(|| Scorer::from_bytes(&bytes, None).expect("loads")));
+    group.finish();
+}
+
+criterion_group!(benches, reference, sweep, load);
+criterion_main!(benches);

@@ -1,0 +1,306 @@
+//! The prepared tree layouts (compact numeric nodes walked in lockstep, general nodes for
+//! categorical splits and LightGBM missing types) against a straightforward traversal of the
+//! artifact's own arrays. Inputs are drawn to sit on, just beside and far from thresholds, with
+//! NaN, infinities, signed zeros and tiny values, so that every comparison edge is exercised;
+//! results must agree bit for bit.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array};
+use kiln::artifact::*;
+use kiln::schema::{Column, ColumnType, Policy, Schema};
+use kiln::{Artifact, Batch, ScoreOptions, Scorer};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+}
+
+/// What kinds of split a generated tree may contain.
+#[derive(Clone, Copy)]
+struct Kinds {
+    categorical: bool,
+    missing_kinds: bool,
+}
+
+fn random_tree(rng: &mut Rng, max_depth: u32, n_features: usize, width: u32, target: u32, kinds: Kinds, pool: &mut Vec<f64>) -> TreeSpec {
+    let mut t = TreeSpec {
+        target,
+        leaf_width: width,
+        feature: vec![],
+        threshold: vec![],
+        left: vec![],
+        right: vec![],
+        default_left: vec![],
+        missing: vec![],
+        category_splits: vec![],
+        value: vec![],
+    };
+    let mut stack = vec![(0usize, 0u32)];
+    let push = |t: &mut TreeSpec| {
+        t.feature.push(-1);
+        t.threshold.push(0.0);
+        t.left.push(-1);
+        t.right.push(-1);
+        t.default_left.push(false);
+        t.missing.push(Missing::Nan);
+        t.value.extend(std::iter::repeat_n(0.0, width as usize));
+        t.feature.len() - 1
+    };
+    push(&mut t);
+    while let Some((node, level)) = stack.pop() {
+        // Irregular shapes: some trees end early, some run deep on one side.
+        if level < max_depth && rng.chance(if level == 0 { 0.95 } else { 0.8 }) {
+            t.feature[node] = rng.below(n_features) as i32;
+            t.default_left[node] = rng.chance(0.5);
+            let threshold = match rng.below(4) {
+                0 => rng.unit() * 4.0 - 2.0,
+                1 => (rng.unit() * 4.0 - 2.0) as f32 as f64,
+                2 => (rng.below(9) as f64) - 2.0,
+                _ => [0.0, -0.0, 1e-36, -1e-36, 1e39, -1e39, f64::INFINITY, f64::NEG_INFINITY][rng.below(8)],
+            };
+            t.threshold[node] = threshold;
+            pool.push(threshold);
+            if kinds.missing_kinds && rng.chance(0.3) {
+                t.missing[node] = if rng.chance(0.5) { Missing::Zero } else { Missing::AsZero };
+            }
+            if kinds.categorical && rng.chance(0.3) {
+                let categories: Vec<u32> = (0..rng.below(5)).map(|_| rng.below(70) as u32).collect();
+                t.category_splits.push(CategorySplit {
+                    node: node as u32,
+                    categories,
+                    goes: if rng.chance(0.5) { SetGoes::Left } else { SetGoes::Right },
+                });
+            }
+            let l = push(&mut t);
+            let r = push(&mut t);
+            // Children in a shuffled order in the source arrays: the layout must not assume
+            // any particular numbering.
+            let (l, r) = if rng.chance(0.5) { (l, r) } else { (r, l) };
+            t.left[node] = l as i32;
+            t.right[node] = r as i32;
+            stack.push((l, level + 1));
+            stack.push((r, level + 1));
+        } else {
+            for k in 0..width as usize {
+                t.value[node * width as usize + k] = (rng.unit() - 0.5) * 0.7;
+            }
+        }
+    }
+    t
+}
+
+struct Case {
+    spec: TreeEnsembleSpec,
+}
+
+fn random_ensemble(rng: &mut Rng, n_features: usize, kinds: Kinds, pool: &mut Vec<f64>) -> Case {
+    let n_targets = 1 + rng.below(3);
+    let forest = rng.chance(0.3);
+    let n_trees = 1 + rng.below(30);
+    let trees = (0..n_trees)
+        .map(|_| {
+            let (width, target) = if forest { (n_targets as u32, 0) } else { (1, rng.below(n_targets) as u32) };
+            let depth = 1 + rng.below(11) as u32;
+            random_tree(rng, depth, n_features, width, target, kinds, pool)
+        })
+        .collect();
+    let pick = |rng: &mut Rng| if rng.chance(0.5) { Precision::Float32 } else { Precision::Float64 };
+    let spec = TreeEnsembleSpec {
+        features: (0..n_features).map(|j| format!("f{j}")).collect(),
+        n_targets,
+        base_score: (0..n_targets).map(|_| rng.unit() - 0.5).collect(),
+        aggregate: if forest { Aggregate::Average } else { Aggregate::Sum },
+        decision: if rng.chance(0.5) { Decision::Less } else { Decision::LessEqual },
+        input_precision: pick(rng),
+        accumulate: pick(rng),
+        transform: OutputTransform::Identity,
+        trees,
+    };
+    Case { spec }
+}
+
+fn artifact(spec: &TreeEnsembleSpec) -> Artifact {
+    let columns = spec
+        .features
+        .iter()
+        .map(|n| {
+            let mut c = Column::new(n.clone(), ColumnType::Float64);
+            c.policy.non_finite = Policy::Allow;
+            c
+        })
+        .collect();
+    let content = Content {
+        schema: Schema::new(columns),
+        pipeline: vec![],
+        model: ModelSpec::TreeEnsemble(spec.clone()),
+        outputs: (0..spec.n_targets).map(|k| OutputSpec::new(format!("y{k}"))).collect(),
+        provenance: Provenance::default(),
+        profile: None,
+    };
+    Artifact::new(content).expect("generated ensemble is valid")
+}
+
+/// Values that sit on, beside and far from the thresholds in `pool`.
+fn random_value(rng: &mut Rng, pool: &[f64]) -> f64 {
+    let t = pool[rng.below(pool.len())];
+    match rng.below(12) {
+        0 => f64::NAN,
+        1 => t,
+        2 => t as f32 as f64,
+        3 => f64::from_bits(t.to_bits().wrapping_add(1)),
+        4 => f64::from_bits(t.to_bits().wrapping_sub(1)),
+        5 => t + f64::from(f32::EPSILON) * t.abs(),
+        6 => [0.0, -0.0, 1e-36, -1e-40, f64::INFINITY, f64::NEG_INFINITY, 3.0, 3.5, 70.0, 1e10][rng.below(10)],
+        7 => rng.below(70) as f64,
+        _ => rng.unit() * 4.0 - 2.0,
+    }
+}
+
+/// The obvious traversal, straight over the artifact's arrays.
+fn reference(spec: &TreeEnsembleSpec, row: &[f64]) -> Vec<f64> {
+    let acc32 = spec.accumulate == Precision::Float32;
+    let round = |v: f64| if acc32 { v as f32 as f64 } else { v };
+    let base = |k: usize| spec.base_score.get(k).copied().unwrap_or(0.0);
+    let mut acc: Vec<f64> =
+        (0..spec.n_targets).map(|k| if spec.aggregate == Aggregate::Sum { round(base(k)) } else { 0.0 }).collect();
+    for tree in &spec.trees {
+        let mut node = 0usize;
+        while tree.feature[node] >= 0 {
+            let mut x = row[tree.feature[node] as usize];
+            if spec.input_precision == Precision::Float32 {
+                x = x as f32 as f64;
+            }
+            let default_left = tree.default_left.get(node).copied().unwrap_or(false);
+            let missing = tree.missing.get(node).copied().unwrap_or_default();
+            let left = if let Some(split) = tree.category_splits.iter().find(|s| s.node as usize == node) {
+                if x.is_nan() || x < 0.0 || x.fract() != 0.0 || x > u32::MAX as f64 {
+                    default_left
+                } else {
+                    let listed = split.categories.contains(&(x as u32));
+                    listed == (split.goes == SetGoes::Left)
+                }
+            } else {
+                if x.is_nan() && missing != Missing::Nan {
+                    x = 0.0;
+                }
+                if x.is_nan() || (missing == Missing::Zero && x.abs() <= 1e-35) {
+                    default_left
+                } else if spec.decision == Decision::Less {
+                    x < tree.threshold[node]
+                } else {
+                    x <= tree.threshold[node]
+                }
+            };
+            node = if left { tree.left[node] } else { tree.right[node] } as usize;
+        }
+        let w = tree.leaf_width as usize;
+        for k in 0..w {
+            let a = &mut acc[tree.target as usize + k];
+            let v = tree.value[node * w + k];
+            *a = if acc32 { (*a as f32 + v as f32) as f64 } else { *a + v };
+        }
+    }
+    if spec.aggregate == Aggregate::Average {
+        let n = spec.trees.len() as f64;
+        for (k, a) in acc.iter_mut().enumerate() {
+            *a = if acc32 { (*a as f32 / n as f32 + base(k) as f32) as f64 } else { *a / n + base(k) };
+        }
+    }
+    acc
+}
+
+fn check(case: &Case, rng: &mut Rng, pool: &[f64], n_rows: usize, label: &str) {
+    let scorer = Scorer::new(artifact(&case.spec)).expect("prepares");
+    let n_features = case.spec.features.len();
+    let columns: Vec<Vec<f64>> = (0..n_features).map(|_| (0..n_rows).map(|_| random_value(rng, pool)).collect()).collect();
+    let batch = Batch::new(
+        columns.iter().enumerate().map(|(j, c)| (format!("f{j}"), Arc::new(Float64Array::from(c.clone())) as ArrayRef)).collect(),
+    )
+    .expect("batch");
+    for threads in [1, 2] {
+        let got = scorer.score(&batch, &ScoreOptions { n_threads: threads }).expect("scores");
+        for i in 0..n_rows {
+            let row: Vec<f64> = columns.iter().map(|c| c[i]).collect();
+            let want = reference(&case.spec, &row);
+            assert_eq!(got.status[i], 0, "{label}: row {i} not scored");
+            for (k, w) in want.iter().enumerate() {
+                let g = got.output(k)[i];
+                assert_eq!(g.to_bits(), w.to_bits(), "{label}, {threads} threads: row {i} target {k}: got {g}, want {w}; row {row:?}");
+            }
+        }
+    }
+}
+
+fn run(kinds: Kinds, seed: u64, label: &str) {
+    let mut rng = Rng(seed);
+    for e in 0..40 {
+        let mut pool = vec![0.0, 1.0];
+        let n_features = 1 + rng.below(6);
+        let case = random_ensemble(&mut rng, n_features, kinds, &mut pool);
+        // Row counts off every block and lane boundary.
+        let n_rows = [1, 7, 9, 130, 300][e % 5];
+        let label = format!("{label} ensemble {e} ({:?} input, {:?} accumulation, {:?})", case.spec.input_precision, case.spec.accumulate, case.spec.decision);
+        check(&case, &mut rng, &pool, n_rows, &label);
+    }
+}
+
+#[test]
+fn numeric_trees_match_reference_traversal() {
+    run(Kinds { categorical: false, missing_kinds: false }, 1, "numeric");
+}
+
+#[test]
+fn categorical_and_missing_kinds_match_reference_traversal() {
+    run(Kinds { categorical: true, missing_kinds: true }, 2, "general");
+}
+
+#[test]
+fn mixed_layouts_keep_tree_order() {
+    // Numeric and general trees interleaved in one ensemble, f32 accumulation (where the order
+    // of additions shows in the bits).
+    let mut rng = Rng(3);
+    for e in 0..20 {
+        let mut pool = vec![0.0];
+        let mut case = random_ensemble(&mut rng, 4, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+        case.spec.accumulate = Precision::Float32;
+        let general = Kinds { categorical: true, missing_kinds: true };
+        for t in 0..case.spec.trees.len() {
+            if t % 2 == 1 {
+                let (w, target) = (case.spec.trees[t].leaf_width, case.spec.trees[t].target);
+                case.spec.trees[t] = random_tree(&mut rng, 6, 4, w, target, general, &mut pool);
+            }
+        }
+        check(&case, &mut rng, &pool, 257, &format!("mixed ensemble {e}"));
+    }
+}
+
+#[test]
+fn deep_and_single_leaf_trees() {
+    let mut rng = Rng(4);
+    let mut pool = vec![0.5];
+    let leaf_only = random_tree(&mut rng, 0, 2, 1, 0, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+    let deep = random_tree(&mut rng, 30, 2, 1, 0, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+    let mut case = random_ensemble(&mut rng, 2, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+    case.spec.n_targets = 1;
+    case.spec.base_score = vec![0.25];
+    case.spec.aggregate = Aggregate::Sum;
+    case.spec.trees = vec![leaf_only, deep.clone(), deep];
+    check(&case, &mut rng, &pool, 200, "deep");
+}
