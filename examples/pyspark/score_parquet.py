@@ -29,7 +29,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
 
 import kiln
@@ -128,7 +127,8 @@ def main() -> None:
         fingerprint, inputs, outputs = model.fingerprint, list(model.schema), model.outputs
 
     spark = (SparkSession.builder.master(args.master).appName("kiln-pyspark-example")
-             .config("spark.ui.enabled", "false").getOrCreate())
+             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+             .getOrCreate())
     spark.sparkContext.setLogLevel("WARN")
     try:
         artifact = spark.sparkContext.broadcast(artifact_bytes)
