@@ -73,7 +73,9 @@ fn random_tree(rng: &mut Rng, max_depth: u32, n_features: usize, width: u32, tar
                 0 => rng.unit() * 4.0 - 2.0,
                 1 => (rng.unit() * 4.0 - 2.0) as f32 as f64,
                 2 => (rng.below(9) as f64) - 2.0,
-                _ => [0.0, -0.0, 1e-36, -1e-36, 1e39, -1e39, f64::INFINITY, f64::NEG_INFINITY][rng.below(8)],
+                // Artifacts hold finite thresholds only (JSON has no infinity); the extremes are
+                // the largest finite values, where `<=` has no strict f32 form.
+                _ => [0.0, -0.0, 1e-36, -1e-36, 1e39, -1e39, f64::MAX, -f64::MAX][rng.below(8)],
             };
             t.threshold[node] = threshold;
             pool.push(threshold);
