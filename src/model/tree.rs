@@ -556,16 +556,31 @@ fn walk_numeric<T: SplitValue>(
     mut visit: impl FnMut(usize, u32),
 ) {
     for (g, group) in scratch.chunks_exact(n_columns).enumerate() {
+        let first = g * LANES;
+        let live = (n_rows - first).min(LANES);
         let mut at = [root; LANES];
-        for _ in 0..depth {
-            for (r, at) in at.iter_mut().enumerate() {
-                let node = nodes[*at as usize];
-                let x = group[node.column as usize][r];
-                *at = node.child + u32::from(!(x < node.threshold));
+        // A full group walks all lanes in a fixed-length loop the compiler unrolls; a partial
+        // one (a small call, a block's tail) walks only its live rows, so a one-row call does
+        // not pay for sixteen walks. Each row's steps are the same either way.
+        let step = |at: &mut u32, r: usize| {
+            let node = nodes[*at as usize];
+            let x = group[node.column as usize][r];
+            *at = node.child + u32::from(!(x < node.threshold));
+        };
+        if live == LANES {
+            for _ in 0..depth {
+                for (r, at) in at.iter_mut().enumerate() {
+                    step(at, r);
+                }
+            }
+        } else {
+            for _ in 0..depth {
+                for (r, at) in at[..live].iter_mut().enumerate() {
+                    step(at, r);
+                }
             }
         }
-        let first = g * LANES;
-        for (r, &leaf) in at.iter().enumerate().take(n_rows - first) {
+        for (r, &leaf) in at[..live].iter().enumerate() {
             visit(first + r, leaf);
         }
     }

@@ -74,4 +74,5 @@ pub fn sources<'a>(sc: &'a Scorer, s: &Scores) -> Vec<Option<&'a str>> {
 }
 
 mod fixtures;
+#[allow(unused_imports, reason = "only the ABI tests use the fixtures")]
 pub use fixtures::*;
