@@ -556,6 +556,29 @@ KilnStatus kiln_model_reason_source(const struct KilnModel *model,
                                     const char **out);
 
 /*
+ Write the model's artifact to the file at `path` (created or replaced). What is written loads
+ back with the same fingerprint; this is how a model made by `kiln_model_import` (or built by
+ an exporter) is kept.
+
+ # Safety
+ `model` is a live model; `path` is a NUL-terminated UTF-8 string.
+ */
+KilnStatus kiln_model_save(const struct KilnModel *model, const char *path);
+
+/*
+ The model's artifact file bytes, two calls: with `buf` NULL (or too small) `*out_len`
+ receives the size needed and nothing is copied; with `buf_len >= *out_len` the bytes are
+ copied into `buf`. A non-NULL `buf` that is too small is `KILN_STATUS_BUFFER_TOO_SMALL`.
+
+ # Safety
+ `model` is a live model; `buf` is NULL or writable for `buf_len` bytes; `out_len` is writable.
+ */
+KilnStatus kiln_model_to_bytes(const struct KilnModel *model,
+                               uint8_t *buf,
+                               size_t buf_len,
+                               size_t *out_len);
+
+/*
  Score a batch into caller-allocated buffers. `n_threads` 0 = all cores (small batches never
  fan out). `scores` is column-major: output `j` of row `i` at `scores[j * n_rows + i]`, with
  `scores_len >= n_rows * num_outputs`. `status[i]` is a `KilnRowStatus` (0 = scored; otherwise

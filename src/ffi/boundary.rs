@@ -212,3 +212,25 @@ mod tests {
         assert_eq!(last_error(), "main thread");
     }
 }
+
+/// A caller's output buffer as a slice: NULL is fine only when nothing is needed.
+///
+/// # Safety
+/// `ptr`, when non-NULL, must be valid for reads and writes of `len` values of `T`, and not be
+/// aliased by the other buffers of the call.
+pub(crate) unsafe fn out_slice<'a, T>(what: &str, ptr: *mut T, len: usize, need: usize) -> Result<&'a mut [T]> {
+    if len < need {
+        return Err(Error::buffer_too_small(what, len, need));
+    }
+    if need == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() {
+        return Err(null_argument(what));
+    }
+    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(Error::bad_buffer(format!("{what} {ptr:p} is not aligned to {} bytes", std::mem::align_of::<T>())));
+    }
+    // SAFETY: non-NULL, aligned, valid for `need <= len` values, unaliased (contract).
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, need) })
+}

@@ -337,6 +337,46 @@ pub unsafe extern "C" fn kiln_model_reason_source(model: *const KilnModel, reaso
     }
 }
 
+/// Write the model's artifact to the file at `path` (created or replaced). What is written loads
+/// back with the same fingerprint; this is how a model made by `kiln_model_import` (or built by
+/// an exporter) is kept.
+///
+/// # Safety
+/// `model` is a live model; `path` is a NUL-terminated UTF-8 string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_save(model: *const KilnModel, path: *const c_char) -> KilnStatus {
+    guard("kiln_model_save", || {
+        // SAFETY: NULL or a live model; NUL-terminated string (contract).
+        let (m, path) = unsafe { (arc_ref(model)?, str_arg(path, "path")?) };
+        m.scorer.artifact().save(path)
+    })
+}
+
+/// The model's artifact file bytes, two calls: with `buf` NULL (or too small) `*out_len`
+/// receives the size needed and nothing is copied; with `buf_len >= *out_len` the bytes are
+/// copied into `buf`. A non-NULL `buf` that is too small is `KILN_STATUS_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `model` is a live model; `buf` is NULL or writable for `buf_len` bytes; `out_len` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_to_bytes(model: *const KilnModel, buf: *mut u8, buf_len: usize, out_len: *mut usize) -> KilnStatus {
+    guard("kiln_model_to_bytes", || {
+        let out_len = out_ptr(out_len, "out_len")?;
+        // SAFETY: NULL or a live model (contract).
+        let m = unsafe { arc_ref(model)? };
+        let bytes = m.scorer.artifact().to_bytes()?;
+        // SAFETY: non-NULL and writable (contract).
+        unsafe { write_out(out_len, bytes.len()) };
+        if buf.is_null() {
+            return Ok(());
+        }
+        // SAFETY: writable for `buf_len` bytes and not aliased (contract).
+        let dst = unsafe { out_slice("buf", buf, buf_len, bytes.len())? };
+        dst[..bytes.len()].copy_from_slice(&bytes);
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

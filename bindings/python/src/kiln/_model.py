@@ -193,6 +193,21 @@ class Model:
         result = _assemble(kind, data, self._outputs, scores, status, reasons, report)
         return result, report
 
+    def save(self, path: "os.PathLike[str] | str") -> None:
+        """Write the model's artifact to ``path``; :func:`kiln.load` reads it back with the same
+        fingerprint."""
+        with self._use() as handle:
+            N.check(N.lib.kiln_model_save(handle, os.fsencode(path)))
+
+    def to_bytes(self) -> bytes:
+        """The model's artifact file, as bytes (what :meth:`save` writes)."""
+        size = ctypes.c_size_t()
+        with self._use() as handle:
+            N.check(N.lib.kiln_model_to_bytes(handle, None, 0, ctypes.byref(size)))
+            buf = ctypes.create_string_buffer(size.value)
+            N.check(N.lib.kiln_model_to_bytes(handle, buf, size.value, ctypes.byref(size)))
+        return buf.raw[: size.value]
+
     def reason_source(self, reason_id: int) -> str:
         """The schema column or pipeline step a per-row reason id names."""
         out = ctypes.c_char_p()

@@ -70,6 +70,8 @@ PROTOTYPES = {
     "kiln_model_input": (_status, [_handle, c_size_t, POINTER(c_char_p), POINTER(c_int32)]),
     "kiln_model_info_json": (_status, [_handle, POINTER(c_char_p)]),
     "kiln_model_reason_source": (_status, [_handle, c_int32, POINTER(c_char_p)]),
+    "kiln_model_save": (_status, [_handle, c_char_p]),
+    "kiln_model_to_bytes": (_status, [_handle, _ptr, c_size_t, POINTER(c_size_t)]),
     "kiln_batch_new": (_status, [c_size_t, POINTER(_handle)]),
     "kiln_batch_free": (None, [_handle]),
     "kiln_batch_num_rows": (_status, [_handle, POINTER(c_size_t)]),
