@@ -5,7 +5,8 @@
 #   KILN_LIBRARY=/path/libkiln.so  package this already-built library instead of running cargo
 #   KILN_PY_VENV=/path             where to create the venv (default: target/python-venv)
 #   PYTHON=python3.x               interpreter for the venv
-# Installs from PyPI: setuptools, wheel (build), numpy, pytest, pandas, pyarrow, polars.
+# Installs from PyPI: setuptools, wheel (build), numpy, pytest, pandas, pyarrow, polars, and
+# whatever bindings/python/tests/requirements-*.txt name.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -16,6 +17,10 @@ rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet pytest numpy pandas pyarrow polars
+# Each test area lists what else it needs (training libraries for the parity suites, ...).
+for req in "$here"/tests/requirements-*.txt; do
+  [ -e "$req" ] && "$venv/bin/python" -m pip install --quiet -r "$req"
+done
 # KILN_LIBRARY (if set) passes through to the build step.
 "$venv/bin/python" -m pip install --quiet "$here"
 
