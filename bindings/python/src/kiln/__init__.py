@@ -32,6 +32,7 @@ from ._errors import (
     UnsupportedVersionError,
 )
 from ._model import Model, ScoreResult, load
+from ._sklearn import UnsupportedEstimatorError, from_sklearn
 
 __version__ = "0.1.0"
 
@@ -97,7 +98,9 @@ __all__ = [
     "NullArgumentError",
     "PanicError",
     "ScoreResult",
+    "UnsupportedEstimatorError",
     "UnsupportedVersionError",
+    "from_sklearn",
     "library_path",
     "library_version",
     "load",
