@@ -134,6 +134,8 @@ class _Builder:
     def schema(self) -> Dict[str, Any]:
         columns = []
         for inp in self.inputs:
+            if inp.kind is None:
+                continue  # dropped by every step: scoring does not need it
             if inp.kind in ("cat", "text"):
                 col: Dict[str, Any] = {"name": inp.name, "type": "categorical", "nullable": not inp.not_null}
                 policy: Dict[str, Any] = {"unknown_category": "allow"}
