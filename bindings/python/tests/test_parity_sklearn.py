@@ -53,6 +53,16 @@ LINEAR_RTOL = 1e-12
 SOFTMAX_ULPS = 4
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_openmp_thread():
+    # HistGradientBoosting's OpenMP threads spin-wait; on a small shared CI machine one thread
+    # is several times faster than contending ones. Results do not depend on it.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
 # -- helpers --------------------------------------------------------------------------------------
 
 
