@@ -493,3 +493,31 @@ def test_sklearn_model_saves_and_records_provenance(tmp_path):
     again = kiln.load(path)
     assert again.fingerprint == model.fingerprint
     assert_bits(again, est, X)
+
+
+def test_sklearn_encoders_with_missing_as_a_category_and_exp_link():
+    X, y = penguins()
+    Xtr, Xte, _, _ = split(X, y, 100)
+    target = Xtr["body_mass_g"].fillna(4000.0).to_numpy() / 1000.0
+    pre = ColumnTransformer(
+        [
+            ("sex", OneHotEncoder(handle_unknown="ignore"), ["sex"]),  # NaN is a fitted category
+            ("island", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2), ["island"]),
+            ("num", SimpleImputer(), ["bill_length_mm", "flipper_length_mm"]),
+        ]
+    )
+    assert any(isinstance(c, float) for c in pre.fit(Xtr).named_transformers_["sex"].categories_[0])
+    odd = Xte.iloc[:4].copy()
+    odd["sex"] = [None, "other", "", "male"]
+    odd["island"] = [None, "Atlantis", "", "Dream"]
+    for final in (Ridge(), HistGradientBoostingRegressor(loss="poisson", max_iter=10, random_state=0)):
+        est = make_pipeline(pre, final).fit(Xtr, target)
+        model = kiln.from_sklearn(est)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if isinstance(final, Ridge):
+                assert_rel(model, est, Xte)
+                assert_rel(model, est, odd)
+            else:  # exp link: numpy's vectorized exp, within an ulp (see top)
+                for X in (Xte, odd):
+                    assert ulps(kiln_scores(model, X), reference(est, X)).max() <= 1

@@ -381,7 +381,7 @@ def _ordinal_encoder(b: _Builder, t: Any, feats: List[_Feature]) -> List[_Featur
             uv = float(t.unknown_value)
             if not math.isnan(uv):
                 step["unknown_value"] = uv
-            elif not math.isnan(missing_value):
+            elif not math.isnan(missing_value) and has_missing:
                 raise _unsupported(t, "unknown_value=NaN together with a numeric encoded_missing_value")
         elif t.handle_unknown == "error":
             step["unknown"] = "error"
@@ -391,8 +391,12 @@ def _ordinal_encoder(b: _Builder, t: Any, feats: List[_Feature]) -> List[_Featur
         else:
             raise _unsupported(t, f"handle_unknown={t.handle_unknown!r}")
         b.steps.append(step)
-        if not math.isnan(missing_value):
-            b.steps.append({"step": "impute", "column": name, "value": missing_value})
+        # A missing value seen in fit encodes as encoded_missing_value; one not seen in fit is an
+        # unknown category (scikit-learn's `_transform` with handle_unknown), so it takes
+        # unknown_value. kiln's ordinal step gives NaN for a null, which is then filled.
+        fill = missing_value if has_missing else float(t.unknown_value) if t.handle_unknown == "use_encoded_value" else math.nan
+        if not math.isnan(fill):
+            b.steps.append({"step": "impute", "column": name, "value": fill})
         out.append(_Feature(name, "num"))
     return out
 
