@@ -42,6 +42,8 @@ from typing import Any, Callable, Dict, List, Optional
 N_FEATURES = 50
 MISSING_RATE = 0.013
 DATA_SEED = 20240611
+# Bumped whenever customer_table changes, so cached models are not reused with other data.
+DATA_VERSION = 2
 MODEL_SEED = 7
 MODELS = ("xgboost", "lightgbm", "forest", "linear")
 
@@ -129,7 +131,8 @@ def customer_table(n: int, seed: int) -> tuple:
         - 1.0
     )
     y = (rng.random(n) < 1 / (1 + np.exp(-logit + rng.normal(0, 0.5, n)))).astype(np.int32)
-    rates = rng.uniform(0.3, 2.3, N_FEATURES) * MISSING_RATE / 1.3
+    rates = rng.uniform(0.3, 2.3, N_FEATURES)
+    rates *= MISSING_RATE / rates.mean()
     X[rng.random((n, N_FEATURES)) < rates] = np.nan
     return X, y
 
@@ -746,7 +749,7 @@ def main() -> None:
         ARGS.capi = ARGS.capi.resolve()
     work = (ARGS.work or Path(tempfile.mkdtemp(prefix="kiln-peers-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    cache = work / f"models-seed{MODEL_SEED}-train{ARGS.train_rows}"
+    cache = work / f"models-data{DATA_VERSION}-seed{MODEL_SEED}-train{ARGS.train_rows}"
     cache.mkdir(exist_ok=True)
     names = feature_names()
 
