@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::text::{TextNorm, TextVectorizeSpec};
+pub use super::text::{DEFAULT_TOKEN_PATTERN, TextNorm, TextVectorizeSpec};
 
 /// How a fitted value was obtained (recorded for provenance; scoring only uses the value).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
