@@ -18,6 +18,7 @@
 
 pub mod model;
 pub mod pipeline;
+pub mod text;
 mod validate;
 
 use std::collections::BTreeMap;

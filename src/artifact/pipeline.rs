@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::text::{DEFAULT_TOKEN_PATTERN, TextNorm, TextVectorizeSpec};
+
 /// How a fitted value was obtained (recorded for provenance; scoring only uses the value).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -177,6 +179,8 @@ pub enum Step {
     },
     /// `left OP right` into a new column.
     Arithmetic { op: ArithOp, left: String, right: String, output: String },
+    /// Word n-gram counts or tf-idf weights of a text column (see [`TextVectorizeSpec`]).
+    TextVectorize(TextVectorizeSpec),
 }
 
 impl Step {
@@ -196,6 +200,7 @@ impl Step {
             Step::DateParts { .. } => "date_parts",
             Step::Elapsed { .. } => "elapsed",
             Step::Arithmetic { .. } => "arithmetic",
+            Step::TextVectorize(_) => "text_vectorize",
         }
     }
 
@@ -215,6 +220,7 @@ impl Step {
             | Step::Hash { column, .. }
             | Step::DateParts { column, .. }
             | Step::Elapsed { column, .. } => vec![column.as_str()],
+            Step::TextVectorize(t) => vec![t.column.as_str()],
         }
     }
 
@@ -234,6 +240,7 @@ impl Step {
                 outputs.iter().map(String::as_str).collect()
             }
             Step::Arithmetic { output, .. } => vec![output.as_str()],
+            Step::TextVectorize(t) => t.outputs.iter().map(String::as_str).collect(),
         }
     }
 }

@@ -117,7 +117,9 @@ pub(crate) fn resolve_pipeline(c: &Content) -> Result<HashMap<&str, Kind>> {
     for (i, step) in c.pipeline.iter().enumerate() {
         let op = step.op_name();
         let want = match step {
-            Step::ImputeCategory { .. } | Step::OneHot { .. } | Step::Ordinal { .. } | Step::Hash { .. } => Kind::Categorical,
+            Step::ImputeCategory { .. } | Step::OneHot { .. } | Step::Ordinal { .. } | Step::Hash { .. } | Step::TextVectorize(_) => {
+                Kind::Categorical
+            }
             Step::DateParts { .. } | Step::Elapsed { .. } => Kind::Temporal,
             _ => Kind::Numeric,
         };
@@ -192,6 +194,7 @@ fn check_step_params(i: usize, step: &Step) -> Result<()> {
         Step::Elapsed { reference, .. } if crate::transform::date::parse_iso_date(reference).is_none() => {
             bad(format!("reference '{reference}' is not an ISO date YYYY-MM-DD"))
         }
+        Step::TextVectorize(t) => t.check().or_else(bad),
         _ => Ok(()),
     }
 }

@@ -9,7 +9,7 @@ use crate::batch::view::Vocabulary;
 use crate::error::{Error, Result};
 use crate::model;
 use crate::schema::{ColumnType, DefaultValue};
-use crate::transform::{self, Block, arith, categorical, date, numeric};
+use crate::transform::{self, Block, arith, categorical, date, numeric, text};
 use crate::verify::{CategoricalCheck, NumericCheck};
 
 /// Rows per block: big enough to amortize per-block work, small enough that a block's scratch
@@ -213,6 +213,12 @@ impl Plan {
                     reference_days: date::parse_iso_date(reference).expect("validated ISO date"),
                     unit: *unit,
                 })),
+                Step::TextVectorize(spec) => {
+                    let src = cat(&spec.column);
+                    let outputs = (0..spec.outputs.len()).map(|_| new_num()).collect();
+                    let known = &vocab_lists[cat_vocab[src]];
+                    Pending::Outputs(transform::Prepared::Text(text::TextVectorize::new(spec, src, outputs, known)))
+                }
                 Step::Arithmetic { op, left, right, .. } => Pending::Outputs(transform::Prepared::Arith(arith::Arithmetic {
                     op: *op,
                     left: num(left),
@@ -279,5 +285,6 @@ fn output_slots(p: &transform::Prepared) -> Vec<usize> {
         P::Categorical(categorical::CategoricalStep::Hash(s)) => s.outputs.clone(),
         P::Categorical(categorical::CategoricalStep::Ordinal(s)) => vec![s.dst],
         P::Categorical(categorical::CategoricalStep::Impute { .. }) => vec![],
+        P::Text(s) => s.outputs.clone(),
     }
 }

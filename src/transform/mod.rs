@@ -8,6 +8,8 @@ pub mod arith;
 pub mod categorical;
 pub mod date;
 pub mod numeric;
+pub mod text;
+mod text_word_table;
 
 use crate::batch::CategoricalView;
 use crate::verify::RowStatus;
@@ -185,6 +187,7 @@ pub enum Prepared {
     Categorical(categorical::CategoricalStep),
     Date(date::DateStep),
     Arith(arith::Arithmetic),
+    Text(text::TextVectorize),
 }
 
 impl Prepared {
@@ -195,6 +198,7 @@ impl Prepared {
             Prepared::Categorical(s) => s.apply(block),
             Prepared::Date(s) => s.apply(block),
             Prepared::Arith(s) => s.apply(block),
+            Prepared::Text(s) => s.apply(block),
         }
     }
 }

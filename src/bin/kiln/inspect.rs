@@ -156,6 +156,14 @@ pub fn describe_step(step: &Step) -> String {
             };
             format!("arithmetic {output} = {left} {sym} {right}")
         }
+        Step::TextVectorize(t) => {
+            let [lo, hi] = t.ngram_range;
+            let weighting = match (&t.idf, t.norm) {
+                (None, kiln::artifact::TextNorm::None) => "counts".to_string(),
+                (idf, norm) => format!("{}norm {}", if idf.is_some() { "tf-idf, " } else { "" }, lower(&norm)),
+            };
+            format!("text_vectorize {} -> {} terms, {lo}..{hi}-grams, {weighting}", t.column, t.outputs.len())
+        }
     }
 }
 
