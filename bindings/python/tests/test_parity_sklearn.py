@@ -466,18 +466,22 @@ def test_sklearn_unsupported_estimators_are_named():
         kiln.from_sklearn(make_pipeline(PolynomialFeatures(degree=3), LinearRegression()).fit(X, y))
 
 
-def test_sklearn_text_vectorizer_needs_the_text_module_or_is_named():
-    from sklearn.feature_extraction.text import CountVectorizer
+def test_sklearn_text_pipelines_match_within_1e_12():
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-    df = pd.DataFrame({"t": ["red fox", "blue fox", "red red sky", ""], "x": [1.0, 2.0, 3.0, 4.0]})
-    est = make_pipeline(ColumnTransformer([("t", CountVectorizer(), "t"), ("x", "passthrough", ["x"])]), Ridge()).fit(df, [1, 2, 3, 4])
-    import importlib.util
-
-    if importlib.util.find_spec("kiln._sklearn_text") is None:
-        with pytest.raises(kiln.InvalidModelError, match="CountVectorizer"):
-            kiln.from_sklearn(est)
-    else:
-        assert_rel(kiln.from_sklearn(est), est, df)
+    rng = np.random.default_rng(7)
+    words = ["Red", "fox", "blue", "sky", "Zürich", "naïve", "run_fast", "42", "a", "x"]
+    docs = [" ".join(rng.choice(words, size=rng.integers(0, 9))) + rng.choice(["", ".", "!"]) for _ in range(300)]
+    df = pd.DataFrame({"t": docs, "x": rng.normal(size=300)})
+    y = (df["x"] + df["t"].str.contains("fox") > 0.5).astype(int)
+    count = make_pipeline(ColumnTransformer([("t", CountVectorizer(), "t"), ("x", "passthrough", ["x"])]), Ridge()).fit(df, y)
+    assert_rel(kiln.from_sklearn(count), count, df)
+    tfidf = make_pipeline(
+        ColumnTransformer([("t", TfidfVectorizer(ngram_range=(1, 2)), "t"), ("x", StandardScaler(), ["x"])]),
+        LogisticRegression(max_iter=500),
+    ).fit(df, y)
+    unseen = pd.DataFrame({"t": ["", "blue whale only at scoring", "FOX fox"], "x": [0.0, 1.0, -1.0]})
+    assert_rel(kiln.from_sklearn(tfidf), tfidf, pd.concat([df, unseen], ignore_index=True))
 
 
 def test_sklearn_model_saves_and_records_provenance(tmp_path):
