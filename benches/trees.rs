@@ -3,13 +3,16 @@
 //! accumulation like XGBoost, 1,000,000 rows at 1 and 2 threads. Smaller batches (10k rows, one
 //! row) show per-call overhead; the depth sweep shows how the layout scales.
 //!
-//! Run: `cargo bench --bench trees` (or `-- 'trees/500x8'` for the reference case only).
+//! `peers_models` covers the LightGBM-like and scikit-learn-like models.
+//!
+//! Run: `cargo bench --bench trees` (or `-- 'trees/500x8'` for the reference case only,
+//! `-- 'trees/lightgbm'`, `-- 'trees/forest'`).
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Outputs, float_batch, xgboost_like};
+use common::{Outputs, float_batch, forest_like, lightgbm_like, xgboost_like};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kiln::Scorer;
 
@@ -29,6 +32,30 @@ fn reference(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// The other two tree models, at 100k rows (1 and 2 threads) and one row: LightGBM-like
+/// (500 leaf-wise trees of 255 leaves, f64 `<=`) and scikit-learn-like (random forest of 100
+/// trees of depth 12, two probabilities per leaf, averaged).
+fn peers_models(c: &mut Criterion) {
+    let rows = 100_000;
+    let batch = float_batch(rows, N_FEATURES, NAN_RATE, 7);
+    let one = float_batch(1, N_FEATURES, NAN_RATE, 7);
+    for (name, artifact) in [("lightgbm_500x255", lightgbm_like(500, 255, N_FEATURES, 44)), ("forest_100x12", forest_like(100, 12, N_FEATURES, 45))] {
+        let scorer = Scorer::new(artifact).expect("prepares");
+        let mut group = c.benchmark_group(format!("trees/{name}"));
+        for threads in [1, 2] {
+            let mut out = Outputs::new(&scorer, rows);
+            group.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(rows as u64));
+            group.bench_function(BenchmarkId::new(format!("rows={rows}"), format!("threads={threads}")), |b| {
+                b.iter(|| out.score(&scorer, &batch, threads))
+            });
+        }
+        let mut out = Outputs::new(&scorer, 1);
+        group.sample_size(100).measurement_time(Duration::from_secs(3)).throughput(Throughput::Elements(1));
+        group.bench_function(BenchmarkId::new("rows=1", "threads=1"), |b| b.iter(|| out.score(&scorer, &one, 1)));
+        group.finish();
+    }
 }
 
 /// Depth and tree-count sweep at 100k rows, one thread: how cost grows with model size.
@@ -56,5 +83,5 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reference, sweep, load);
+criterion_group!(benches, reference, peers_models, sweep, load);
 criterion_main!(benches);

@@ -220,9 +220,12 @@ impl Scorer {
         }
 
         let threads = exec::resolve_threads(opts.n_threads);
+        // A small call gets a block of its own size: a 128-row scratch block is tens of KB to
+        // allocate and zero for a single row.
+        let block_rows = n.clamp(1, BLOCK_ROWS);
         let new_acc = || Acc {
-            block: self.plan.new_block(),
-            out: vec![0.0; k * BLOCK_ROWS],
+            block: Block::new(block_rows, self.plan.n_num, self.plan.n_cat),
+            out: vec![0.0; k * block_rows],
             counts: BTreeMap::new(),
             defaults: vec![0; self.plan.inputs.len()],
         };
@@ -292,8 +295,13 @@ impl Scorer {
             .columns
             .iter()
             .zip(&self.plan.inputs)
-            .map(|(col, input)| {
-                let array = batch.column(&col.name).ok_or_else(|| Error::missing_column(&col.name))?;
+            .enumerate()
+            .map(|(i, (col, input))| {
+                // Hosts usually pass the columns in schema order: try that position first.
+                let array = match batch.columns().nth(i) {
+                    Some((name, array)) if name == col.name => array,
+                    _ => batch.column(&col.name).ok_or_else(|| Error::missing_column(&col.name))?,
+                };
                 Ok(match input {
                     Input::Numeric { .. } => Bound::Num(NumericView::new(col, array)?),
                     Input::Categorical { vocab, .. } => Bound::Cat(CategoricalView::new(col, array, &self.plan.vocabs[*vocab])?),

@@ -256,8 +256,9 @@ fn run(kinds: Kinds, seed: u64, label: &str) {
         let mut pool = vec![0.0, 1.0];
         let n_features = 1 + rng.below(6);
         let case = random_ensemble(&mut rng, n_features, kinds, &mut pool);
-        // Row counts off every block and lane boundary.
-        let n_rows = [1, 7, 9, 130, 300][e % 5];
+        // Row counts off every block and lane boundary, and below the few-rows threshold
+        // where trees rather than rows walk in lockstep.
+        let n_rows = [1, 7, 9, 130, 300, 3, 2][e % 7];
         let label = format!("{label} ensemble {e} ({:?} input, {:?} accumulation, {:?})", case.spec.input_precision, case.spec.accumulate, case.spec.decision);
         check(&case, &mut rng, &pool, n_rows, &label);
     }

@@ -126,6 +126,108 @@ pub fn xgboost_like(n_trees: usize, depth: u32, n_features: usize, seed: u64) ->
     Artifact::new(content).expect("generated ensemble is valid")
 }
 
+/// A leaf-wise tree as LightGBM grows it: `n_leaves` leaves made by splitting a leaf chosen at
+/// random each time, so trees are unbalanced (typically depth 15 to 20 for 255 leaves while
+/// most leaves sit near depth 10). Missing values go a random default direction (`nan` missing
+/// type, as LightGBM uses for features that had missing values in training).
+pub fn leafwise_tree(rng: &mut Rng, n_leaves: usize, n_features: usize) -> TreeSpec {
+    let mut t = TreeSpec {
+        target: 0,
+        leaf_width: 1,
+        feature: vec![-1],
+        threshold: vec![0.0],
+        left: vec![-1],
+        right: vec![-1],
+        default_left: vec![false],
+        missing: vec![],
+        category_splits: vec![],
+        value: vec![0.0],
+    };
+    let mut leaves = vec![0usize];
+    while leaves.len() < n_leaves {
+        let node = leaves.swap_remove(rng.below(leaves.len()));
+        t.feature[node] = rng.below(n_features) as i32;
+        t.threshold[node] = rng.unit() * 1.6 - 0.8;
+        t.default_left[node] = rng.unit() < 0.5;
+        for side in 0..2 {
+            let child = t.feature.len();
+            t.feature.push(-1);
+            t.threshold.push(0.0);
+            t.left.push(-1);
+            t.right.push(-1);
+            t.default_left.push(false);
+            t.value.push((rng.unit() - 0.5) * 0.2);
+            if side == 0 {
+                t.left[node] = child as i32;
+            } else {
+                t.right[node] = child as i32;
+            }
+            leaves.push(child);
+        }
+    }
+    t
+}
+
+/// A binary model as LightGBM produces it: `x <= t` on float64 inputs and thresholds, float64
+/// sums, a sigmoid on top; leaf-wise trees of `n_leaves` leaves.
+pub fn lightgbm_like(n_trees: usize, n_leaves: usize, n_features: usize, seed: u64) -> Artifact {
+    let mut rng = Rng::new(seed);
+    let names = feature_names(n_features);
+    let content = Content {
+        schema: Schema::new(names.iter().map(|n| Column::new(n.clone(), ColumnType::Float64)).collect()),
+        pipeline: vec![],
+        model: ModelSpec::TreeEnsemble(TreeEnsembleSpec {
+            features: names.clone(),
+            n_targets: 1,
+            base_score: vec![],
+            aggregate: Aggregate::Sum,
+            decision: Decision::LessEqual,
+            input_precision: Precision::Float64,
+            accumulate: Precision::Float64,
+            transform: OutputTransform::Sigmoid,
+            trees: (0..n_trees).map(|_| leafwise_tree(&mut rng, n_leaves, n_features)).collect(),
+        }),
+        outputs: vec![OutputSpec::new("probability")],
+        provenance: Provenance::default(),
+        profile: None,
+    };
+    Artifact::new(content).expect("generated ensemble is valid")
+}
+
+/// A binary random forest as scikit-learn produces it: `x <= t` on float32-rounded inputs,
+/// two class probabilities per leaf, averaged over the trees in float64.
+pub fn forest_like(n_trees: usize, depth: u32, n_features: usize, seed: u64) -> Artifact {
+    let mut rng = Rng::new(seed);
+    let names = feature_names(n_features);
+    let trees = (0..n_trees)
+        .map(|_| {
+            let mut t = random_tree(&mut rng, depth, n_features);
+            t.leaf_width = 2;
+            t.value = t.value.iter().flat_map(|&v| [0.5 + v * 2.0, 0.5 - v * 2.0]).collect();
+            t
+        })
+        .collect();
+    let content = Content {
+        schema: Schema::new(names.iter().map(|n| Column::new(n.clone(), ColumnType::Float64)).collect()),
+        pipeline: vec![],
+        model: ModelSpec::TreeEnsemble(TreeEnsembleSpec {
+            features: names.clone(),
+            n_targets: 2,
+            base_score: vec![],
+            aggregate: Aggregate::Average,
+            decision: Decision::LessEqual,
+            input_precision: Precision::Float32,
+            accumulate: Precision::Float64,
+            transform: OutputTransform::Identity,
+            trees,
+        }),
+        outputs: vec![OutputSpec::new("class_0"), OutputSpec::new("class_1")],
+        provenance: Provenance::default(),
+        profile: None,
+    };
+    Artifact::new(content).expect("generated forest is valid")
+}
+
 /// Preallocated outputs for `score_into`, so a benchmark measures scoring and not allocation.
 pub struct Outputs {
     pub scores: Vec<f64>,

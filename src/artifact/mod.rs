@@ -16,6 +16,7 @@
 //! with object keys sorted and numbers in shortest round-trip form. `created_at` sits outside `content` so
 //! that the same fit gives the same fingerprint at any time.
 
+mod canonical;
 pub mod model;
 pub mod pipeline;
 pub mod text;
@@ -121,28 +122,28 @@ impl Artifact {
             content.provenance.kiln_version = crate::VERSION.to_string();
         }
         validate::validate(&content)?;
-        let value = serde_json::to_value(&content).map_err(|e| Error::internal(format!("encoding artifact: {e}")))?;
-        let fingerprint = fingerprint_of(&value)?;
+        let fingerprint = fingerprint_of(&content)?;
         Ok(Artifact { content, fingerprint, created_at: None })
     }
 
     /// Parse and validate an artifact from bytes. `expect_fingerprint`, when given, must match.
     pub fn from_bytes(bytes: &[u8], expect_fingerprint: Option<&str>) -> Result<Self> {
-        let envelope: Envelope<serde_json::Value> = serde_json::from_slice(bytes).map_err(|e| {
-            let what = if e.is_eof() { "truncated artifact" } else { "malformed artifact" };
-            Error::malformed(format!("{what}: {e}"))
-        })?;
+        // Straight from bytes into the typed content: most of a large model's load time was the
+        // intermediate `Value`. Any failure re-runs the step-by-step parse below, so that a bad
+        // file gets the same error (and the same precedence of errors) either way.
+        let envelope = match serde_json::from_slice::<Envelope<Content>>(bytes) {
+            Ok(envelope) => envelope,
+            Err(_) => Self::parse_stepwise(bytes)?,
+        };
         if envelope.format != FORMAT_TAG {
             return Err(Error::malformed(format!("not a kiln artifact: format is '{}', expected 'kiln'", envelope.format)));
         }
         check_version(&envelope.format_version)?;
-        let content: Content = serde_json::from_value(envelope.content)
-            .map_err(|e| Error::malformed(format!("artifact content: {e}")))?;
+        let content = envelope.content;
         // Hash the typed content, re-encoded, not the raw JSON: a writer that spells a float
         // field `1` instead of `1.0` (R's jsonlite does), or leaves out a field at its default,
         // wrote the same model and must get the same fingerprint as `Artifact::new` computes.
-        let value = serde_json::to_value(&content).map_err(|e| Error::internal(format!("encoding artifact: {e}")))?;
-        let fingerprint = fingerprint_of(&value)?;
+        let fingerprint = fingerprint_of(&content)?;
         if let Some(stored) = &envelope.fingerprint {
             if *stored != fingerprint {
                 return Err(Error::new(
@@ -156,6 +157,22 @@ impl Artifact {
         }
         validate::validate(&content)?;
         Ok(Artifact { content, fingerprint, created_at: envelope.created_at })
+    }
+
+    /// The envelope first, then the content: a file that is not a kiln artifact, or is of a
+    /// newer format version, says so before any complaint about its content.
+    fn parse_stepwise(bytes: &[u8]) -> Result<Envelope<Content>> {
+        let envelope: Envelope<serde_json::Value> = serde_json::from_slice(bytes).map_err(|e| {
+            let what = if e.is_eof() { "truncated artifact" } else { "malformed artifact" };
+            Error::malformed(format!("{what}: {e}"))
+        })?;
+        if envelope.format != FORMAT_TAG {
+            return Err(Error::malformed(format!("not a kiln artifact: format is '{}', expected 'kiln'", envelope.format)));
+        }
+        check_version(&envelope.format_version)?;
+        let Envelope { format, format_version, fingerprint, created_at, content } = envelope;
+        let content: Content = serde_json::from_value(content).map_err(|e| Error::malformed(format!("artifact content: {e}")))?;
+        Ok(Envelope { format, format_version, fingerprint, created_at, content })
     }
 
     /// Read and validate an artifact file.
@@ -215,10 +232,9 @@ fn check_pin(expected: &str, actual: &str) -> Result<()> {
     Ok(())
 }
 
-/// SHA-256 over the canonical JSON encoding of a value.
-fn fingerprint_of(content: &serde_json::Value) -> Result<String> {
-    let mut canonical = Vec::new();
-    write_canonical(content, &mut canonical)?;
+/// SHA-256 over the canonical JSON encoding of the content (see [`canonical`]).
+fn fingerprint_of(content: &Content) -> Result<String> {
+    let canonical = canonical::to_canonical(content).map_err(|e| Error::internal(format!("canonical encoding: {e}")))?;
     let digest = Sha256::digest(&canonical);
     let mut hex = String::with_capacity(7 + 64);
     hex.push_str("sha256:");
@@ -226,39 +242,4 @@ fn fingerprint_of(content: &serde_json::Value) -> Result<String> {
         hex.push_str(&format!("{b:02x}"));
     }
     Ok(hex)
-}
-
-/// Compact JSON with object keys sorted bytewise, whatever map order serde_json was built with
-/// (a dependency enabling `preserve_order` must not change fingerprints).
-fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
-    use serde_json::Value;
-    let enc = |e: serde_json::Error| Error::internal(format!("canonical encoding: {e}"));
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut *out, k).map_err(enc)?;
-                out.push(b':');
-                write_canonical(&map[k], out)?;
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out)?;
-            }
-            out.push(b']');
-        }
-        scalar => serde_json::to_writer(&mut *out, scalar).map_err(enc)?,
-    }
-    Ok(())
 }

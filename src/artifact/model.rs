@@ -3,11 +3,73 @@
 use serde::{Deserialize, Serialize};
 
 /// The model: kiln's own families; importers from other libraries target these.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+///
+/// Stored as one object whose `kind` names the family (`{"kind": "tree_ensemble", ...}`).
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelSpec {
     Linear(LinearSpec),
     TreeEnsemble(TreeEnsembleSpec),
+}
+
+const MODEL_KINDS: &[&str] = &["linear", "tree_ensemble"];
+
+/// By hand rather than derived: serde's internally tagged enums buffer the whole object before
+/// reading it, which for a large ensemble cost as much as parsing it. When `kind` comes first
+/// (as kiln writes it) the rest of the object is read straight into the family's struct; only
+/// an object with `kind` elsewhere is buffered.
+impl<'de> Deserialize<'de> for ModelSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ModelVisitor)
+    }
+}
+
+struct ModelVisitor;
+
+fn unknown_kind<E: serde::de::Error>(kind: &str) -> E {
+    E::unknown_variant(kind, MODEL_KINDS)
+}
+
+impl<'de> serde::de::Visitor<'de> for ModelVisitor {
+    type Value = ModelSpec;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a model object with a \"kind\"")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ModelSpec, A::Error> {
+        use serde::de::{Error, value::MapAccessDeserializer};
+        let Some(first) = map.next_key::<String>()? else {
+            return Err(A::Error::missing_field("kind"));
+        };
+        if first == "kind" {
+            let kind: String = map.next_value()?;
+            let rest = MapAccessDeserializer::new(map);
+            return match kind.as_str() {
+                "linear" => LinearSpec::deserialize(rest).map(ModelSpec::Linear),
+                "tree_ensemble" => TreeEnsembleSpec::deserialize(rest).map(ModelSpec::TreeEnsemble),
+                other => Err(unknown_kind(other)),
+            };
+        }
+        let mut fields = serde_json::Map::new();
+        fields.insert(first, map.next_value()?);
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value()?;
+            fields.insert(key, value);
+        }
+        let kind = match fields.remove("kind") {
+            Some(serde_json::Value::String(kind)) => kind,
+            Some(other) => return Err(A::Error::invalid_type(serde::de::Unexpected::Other(&other.to_string()), &"a string naming the model kind")),
+            None => return Err(A::Error::missing_field("kind")),
+        };
+        let rest = serde_json::Value::Object(fields);
+        match kind.as_str() {
+            "linear" => LinearSpec::deserialize(rest).map(ModelSpec::Linear),
+            "tree_ensemble" => TreeEnsembleSpec::deserialize(rest).map(ModelSpec::TreeEnsemble),
+            other => Err(unknown_kind(other)),
+        }
+        .map_err(A::Error::custom)
+    }
 }
 
 impl ModelSpec {

@@ -186,9 +186,26 @@ enum NumericNodes {
     F64(Vec<NumericNode<f64>>),
 }
 
+/// Consecutive trees that a small block scores together, one row at a time: up to [`LANES`]
+/// numeric trees walked in lockstep (the lanes are trees instead of rows), or one general tree.
+#[derive(Debug, Clone, Copy)]
+struct TreeRun {
+    first: u32,
+    len: u32,
+    /// Steps that take every tree of a numeric run to its leaf (its deepest tree's depth).
+    depth: u32,
+    numeric: bool,
+}
+
+/// Blocks of fewer rows than this walk the trees one row at a time, [`LANES`] trees in lockstep,
+/// instead of the rows in lockstep: a one-row call then still has sixteen independent walks in
+/// flight rather than one.
+const FEW_ROWS: usize = 4;
+
 #[derive(Debug, Clone)]
 pub struct TreeEnsemble {
     trees: Vec<Tree>,
+    runs: Vec<TreeRun>,
     numeric: NumericNodes,
     /// Per numeric node: the first value of its leaf in `leaf_values` (unused for splits).
     numeric_leaf: Vec<u32>,
@@ -240,6 +257,7 @@ impl TreeEnsemble {
         let n_columns = feature_slots.len() as u32;
         let mut m = TreeEnsemble {
             trees: Vec::with_capacity(spec.trees.len()),
+            runs: Vec::new(),
             numeric: if input32 { NumericNodes::F32(Vec::new()) } else { NumericNodes::F64(Vec::new()) },
             numeric_leaf: Vec::new(),
             general: Vec::new(),
@@ -275,6 +293,7 @@ impl TreeEnsemble {
             };
             m.trees.push(Tree { layout, target: tree.target, width: tree.leaf_width });
         }
+        m.runs = tree_runs(&m.trees);
         m
     }
 
@@ -436,6 +455,12 @@ impl TreeEnsemble {
             if self.has_numeric {
                 self.fill_scratch(scratch, block);
             }
+            if n < FEW_ROWS {
+                for i in 0..n {
+                    self.score_row_by_runs(nodes, scratch, block, i, out);
+                }
+                return;
+            }
             for tree in &self.trees {
                 let target = tree.target as usize;
                 let w = tree.width as usize;
@@ -468,6 +493,86 @@ impl TreeEnsemble {
         })
     }
 
+    /// Add every tree's leaves for row `i` of a small block. A single target's running sum is
+    /// kept in a register (in f32 where the model accumulates in f32: the same roundings, since
+    /// an f32-rounded sum converts to f64 and back exactly) rather than re-read from `out`, which
+    /// would chain a store, a load and two conversions into every tree's addition.
+    fn score_row_by_runs<T: SplitValue>(&self, nodes: &[NumericNode<T>], scratch: &[[T; LANES]], block: &Block<'_>, i: usize, out: &mut [f64]) {
+        let n = block.len;
+        if self.n_targets == 1 {
+            if self.acc32 {
+                let mut a = out[i] as f32;
+                self.walk_row_by_runs(nodes, scratch, block, i, |_, first| a += self.leaf_values[first] as f32);
+                out[i] = f64::from(a);
+            } else {
+                let mut a = out[i];
+                self.walk_row_by_runs(nodes, scratch, block, i, |_, first| a += self.leaf_values[first]);
+                out[i] = a;
+            }
+        } else {
+            self.walk_row_by_runs(nodes, scratch, block, i, |tree, first| {
+                for (k, &v) in self.leaf_values[first..first + tree.width as usize].iter().enumerate() {
+                    self.accumulate(&mut out[(tree.target as usize + k) * n + i], v);
+                }
+            });
+        }
+    }
+
+    /// Walk row `i` of a small block through every tree, each run of numeric trees in lockstep,
+    /// calling `visit(tree, first leaf value)` in tree order. The same steps as
+    /// [`walk_numeric`] per tree: a leaf steps to itself, so a tree shallower than its run's
+    /// depth waits at its leaf.
+    #[inline(always)]
+    fn walk_row_by_runs<T: SplitValue>(
+        &self,
+        nodes: &[NumericNode<T>],
+        scratch: &[[T; LANES]],
+        block: &Block<'_>,
+        i: usize,
+        mut visit: impl FnMut(&Tree, usize),
+    ) {
+        let (num, stride) = block.num_all();
+        let group = &scratch[(i / LANES) * self.scratch_columns()..];
+        let lane = i % LANES;
+        let step = |at: &mut u32| {
+            let node = nodes[*at as usize];
+            let x = group[node.column as usize][lane];
+            *at = node.child + u32::from(!(x < node.threshold));
+        };
+        for run in &self.runs {
+            let trees = &self.trees[run.first as usize..(run.first + run.len) as usize];
+            if !run.numeric {
+                let tree = &trees[0];
+                let Layout::General { root } = tree.layout else { unreachable!("general run") };
+                let mut node = &self.general[root as usize];
+                while node.feature != LEAF {
+                    let x = num[node.feature as usize * stride + i];
+                    let next = node.child + u32::from(!self.goes_left(node, x));
+                    node = &self.general[next as usize];
+                }
+                visit(tree, node.child as usize);
+                continue;
+            }
+            let mut at = [0u32; LANES];
+            for (a, tree) in at.iter_mut().zip(trees) {
+                let Layout::Numeric { root, .. } = tree.layout else { unreachable!("numeric run") };
+                *a = root;
+            }
+            if trees.len() == LANES {
+                for _ in 0..run.depth {
+                    at.iter_mut().for_each(step);
+                }
+            } else {
+                for _ in 0..run.depth {
+                    at[..trees.len()].iter_mut().for_each(step);
+                }
+            }
+            for (tree, &leaf) in trees.iter().zip(&at) {
+                visit(tree, self.numeric_leaf[leaf as usize] as usize);
+            }
+        }
+    }
+
     /// Columns of the numeric trees' scratch: the features, their negations, a constant zero.
     fn scratch_columns(&self) -> usize {
         2 * self.scratch_slots.len() + 1
@@ -495,6 +600,25 @@ impl TreeEnsemble {
             }
         }
     }
+}
+
+/// Cut the trees, in order, into runs of up to [`LANES`] consecutive numeric trees and single
+/// general trees.
+fn tree_runs(trees: &[Tree]) -> Vec<TreeRun> {
+    let mut runs: Vec<TreeRun> = Vec::new();
+    for (t, tree) in trees.iter().enumerate() {
+        match tree.layout {
+            Layout::Numeric { depth, .. } => match runs.last_mut() {
+                Some(run) if run.numeric && (run.len as usize) < LANES => {
+                    run.len += 1;
+                    run.depth = run.depth.max(depth);
+                }
+                _ => runs.push(TreeRun { first: t as u32, len: 1, depth, numeric: true }),
+            },
+            Layout::General { .. } => runs.push(TreeRun { first: t as u32, len: 1, depth: 0, numeric: false }),
+        }
+    }
+    runs
 }
 
 /// Lay `tree` out breadth-first into the numeric node array (every split fits, see
