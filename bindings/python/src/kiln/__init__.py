@@ -32,6 +32,7 @@ from ._errors import (
     UnsupportedVersionError,
 )
 from ._model import Model, ScoreResult, load
+from ._profile import ColumnSummary, DriftFinding, DriftReport, Mover, Profile
 
 __version__ = "0.1.0"
 
@@ -83,7 +84,10 @@ __all__ = [
     "BadBufferError",
     "BatchRejectedError",
     "BufferTooSmallError",
+    "ColumnSummary",
     "ColumnTypeError",
+    "DriftFinding",
+    "DriftReport",
     "FingerprintMismatchError",
     "InternalError",
     "InvalidArgumentError",
@@ -94,8 +98,10 @@ __all__ = [
     "MissingColumnError",
     "Model",
     "ModelClosedError",
+    "Mover",
     "NullArgumentError",
     "PanicError",
+    "Profile",
     "ScoreResult",
     "UnsupportedVersionError",
     "library_path",
