@@ -1,13 +1,21 @@
-//! Cost of profiling a batch: float columns × rows, one thread and all threads, so the figure
-//! can be set against the scoring time of the same batch (the target: verification plus
-//! profiling at most 15% of scoring the 500-tree benchmark model at 1,000,000 rows).
+//! Cost of profiling a batch: float columns × rows, one thread and all threads; and the
+//! overhead that matters, `profile/overhead`: scoring the 500-tree depth-8 benchmark model at
+//! 1,000,000 rows x 50 columns plainly (`score`) against scoring it with everything the edge
+//! does besides (`score+verify+profile+drift`: input profile, null-rate rule against the
+//! reference, output profile, drift report). Target: at most 15% more.
+//!
+//! Run: `cargo bench --bench profile -- overhead`.
+
+mod common;
+
+use std::time::Duration;
 
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kiln::Batch;
-use kiln::profile::{ProfileOptions, profile_batch_with};
+use kiln::profile::{CheckOptions, ProfileOptions, profile_batch_with, score_checked};
 use kiln::schema::{Column, ColumnType, Schema};
 
 fn data(rows: usize, cols: usize) -> (Schema, Batch) {
@@ -44,5 +52,29 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn overhead(c: &mut Criterion) {
+    const ROWS: usize = 1_000_000;
+    let plain = kiln::Scorer::new(common::xgboost_like(500, 8, 50, 42)).expect("prepares");
+    let training = common::float_batch(100_000, 50, 0.013, 8);
+    let scorer = plain.with_reference_from(&training, &kiln::ScoreOptions::default()).expect("profiles");
+    let batch = common::float_batch(ROWS, 50, 0.013, 7);
+    let mut g = c.benchmark_group("profile/overhead");
+    g.sample_size(10).measurement_time(Duration::from_secs(30)).throughput(Throughput::Elements(ROWS as u64));
+    for threads in [1, 2] {
+        g.bench_function(format!("500x8/rows={ROWS}/threads={threads}/score"), |b| {
+            b.iter(|| scorer.score(&batch, &kiln::ScoreOptions { n_threads: threads }).expect("scores"))
+        });
+        let opts = CheckOptions { n_threads: threads, profile: true, drift: true, ..CheckOptions::default() };
+        g.bench_function(format!("500x8/rows={ROWS}/threads={threads}/score+verify+profile+drift"), |b| {
+            b.iter(|| {
+                let r = score_checked(&scorer, &batch, &opts).expect("scores");
+                assert!(r.drift.as_ref().is_some_and(|d| d.findings.is_empty()), "the bench batch is the training distribution");
+                r
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, overhead);
 criterion_main!(benches);

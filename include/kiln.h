@@ -13,7 +13,8 @@
  *
  * Ownership: every constructor names its _free; _free(NULL) is a no-op; never free twice.
  * Strings in are NUL-terminated UTF-8. Strings out are owned by kiln and live as long as the
- * object they came from (static strings live forever). A batch borrows raw host memory, which
+ * object they came from (static strings live forever), except the JSON of kiln_profile_*,
+ * which the caller owns and frees with kiln_string_free. A batch borrows raw host memory, which
  * must stay alive and unchanged until the batch is freed; Arrow arrays and streams are moved
  * into kiln, which calls their release callback.
  */
@@ -86,6 +87,23 @@ struct ArrowArrayStream {
  The ABI version this library provides. Bindings refuse a library whose ABI they do not know.
  */
 #define KILN_ABI_VERSION 1
+
+/*
+ `kiln_model_score_ex` flag: put the batch's profile (inputs and outputs) in the report.
+ */
+#define KILN_SCORE_PROFILE 1
+
+/*
+ `kiln_model_score_ex` flag: put the drift report against the model's reference profile in
+ the report (`KILN_STATUS_INVALID_ARGUMENT` if the model has none).
+ */
+#define KILN_SCORE_DRIFT 2
+
+/*
+ `kiln_model_score_ex` flag: refuse the batch (`KILN_STATUS_BATCH_REJECTED`) when a column's
+ null rate breaks the null-rate rule against the reference profile, instead of reporting it.
+ */
+#define KILN_SCORE_REJECT_NULL_RATE 4
 
 /*
  Result codes returned by every `kiln_*` function. The numbers are fixed forever.
@@ -292,7 +310,7 @@ typedef struct KilnModel KilnModel;
 
 /*
  What happened to a scored batch (opaque): rows scored, flagged, and why. Used by one thread
- at a time. Made by `kiln_model_score`, freed by `kiln_report_free`.
+ at a time. Made by `kiln_model_score` or `kiln_model_score_ex`, freed by `kiln_report_free`.
  */
 typedef struct KilnReport KilnReport;
 
@@ -579,6 +597,97 @@ KilnStatus kiln_model_to_bytes(const struct KilnModel *model,
                                size_t *out_len);
 
 /*
+ Merge two profiles of the same columns and outputs (e.g. of two partitions of one data set)
+ into one, as if the data had been profiled together. `*out` receives the merged profile's
+ JSON, which the caller frees with `kiln_string_free`. Profiles of different columns are
+ `KILN_STATUS_INVALID_ARGUMENT`, as is JSON that is not a kiln profile.
+
+ # Safety
+ `a` and `b` are NUL-terminated strings; `out` is writable.
+ */
+KilnStatus kiln_profile_merge(const char *a, const char *b, char **out);
+
+/*
+ The drift report of `current` against `reference` (profiles of the same columns), with the
+ default options (family-wise alpha 0.01, Holm correction; see docs/ABI.md). `*out` receives
+ its JSON, which the caller frees with `kiln_string_free`.
+
+ # Safety
+ `reference` and `current` are NUL-terminated strings; `out` is writable.
+ */
+KilnStatus kiln_profile_drift(const char *reference, const char *current, char **out);
+
+/*
+ A readable summary of a profile: `rows`, and per column (`columns`) and output (`outputs`)
+ the null rate, and for numbers mean, std_dev, min, max, quantiles and distinct count, for
+ categories distinct count and the most frequent (`top`, with shares). `*out` receives the
+ JSON, which the caller frees with `kiln_string_free`.
+
+ # Safety
+ `profile` is a NUL-terminated string; `out` is writable.
+ */
+KilnStatus kiln_profile_summary(const char *profile, char **out);
+
+/*
+ Free a string returned by a `kiln_profile_*` function. NULL is a no-op. Never free twice,
+ and never free with it a string kiln owns (`kiln_report_json`, `kiln_model_*`).
+
+ # Safety
+ `s` is NULL or came from a `kiln_profile_*` function and was not freed.
+ */
+void kiln_string_free(char *s);
+
+/*
+ A new model: `model` with the profile of `batch` (a sample of the training data) recorded as
+ its reference, so that scoring can check null rates and measure drift against it. The batch
+ is scored to profile the outputs too. The new model has a new fingerprint; `model` is not
+ changed. `*out` receives it, to free with `kiln_model_free`. A batch the model cannot score
+ (a missing column, a rejected batch) fails as in `kiln_model_score`.
+
+ # Safety
+ `model` and `batch` are live handles; `out` is writable.
+ */
+KilnStatus kiln_model_with_reference_profile(const struct KilnModel *model,
+                                             const struct KilnBatch *batch,
+                                             uint32_t n_threads,
+                                             const struct KilnModel **out);
+
+/*
+ The model's reference profile as JSON (`kiln_profile_*` read it), or NULL when it has none.
+ Lives as long as the model (do not free it).
+
+ # Safety
+ `model` is a live model; `out` is writable.
+ */
+KilnStatus kiln_model_reference_profile(const struct KilnModel *model, const char **out);
+
+/*
+ Score a batch like `kiln_model_score`, and also run the batch-level checks: when the model
+ has a reference profile (`kiln_model_with_reference_profile`), the null-rate rule of each
+ input column (see docs/ABI.md); `flags` (`KILN_SCORE_*`, or-ed; 0 for none) add the batch's
+ profile (`KILN_SCORE_PROFILE`) and its drift against the reference (`KILN_SCORE_DRIFT`) to
+ the report, or make a broken null-rate rule refuse the batch
+ (`KILN_SCORE_REJECT_NULL_RATE`). The report's JSON (`kiln_report_json`) has the keys of
+ `kiln_model_score`'s plus `findings` (broken batch-level rules), and `profile` and `drift`
+ when asked for. Buffers, `n_threads` and failures as in `kiln_model_score`: on any failure,
+ a rejected batch included, nothing is written.
+
+ # Safety
+ As `kiln_model_score`.
+ */
+KilnStatus kiln_model_score_ex(const struct KilnModel *model,
+                               const struct KilnBatch *batch,
+                               uint32_t n_threads,
+                               uint32_t flags,
+                               double *scores,
+                               size_t scores_len,
+                               int32_t *status,
+                               size_t status_len,
+                               int32_t *reason,
+                               size_t reason_len,
+                               struct KilnReport **report);
+
+/*
  Score a batch into caller-allocated buffers. `n_threads` 0 = all cores (small batches never
  fan out). `scores` is column-major: output `j` of row `i` at `scores[j * n_rows + i]`, with
  `scores_len >= n_rows * num_outputs`. `status[i]` is a `KilnRowStatus` (0 = scored; otherwise
@@ -615,7 +724,7 @@ KilnStatus kiln_report_json(const struct KilnReport *report, const char **out);
  Free a report. NULL is a no-op. Never free twice.
 
  # Safety
- `report` is NULL or came from `kiln_model_score` and was not freed.
+ `report` is NULL or came from `kiln_model_score`/`kiln_model_score_ex` and was not freed.
  */
 void kiln_report_free(struct KilnReport *report);
 

@@ -15,6 +15,7 @@ use crate::batch::Batch;
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::plan::{BLOCK_ROWS, Input, Plan};
+use crate::profile::BatchProfile;
 use crate::schema::Policy;
 use crate::transform::Block;
 use crate::verify::{Finding, RowStatus};
@@ -91,6 +92,8 @@ impl Scores {
 pub struct Scorer {
     artifact: Artifact,
     plan: Plan,
+    /// The artifact's reference profile (of the training data), read and checked once.
+    reference: Option<BatchProfile>,
 }
 
 enum Bound<'a> {
@@ -118,7 +121,8 @@ impl Scorer {
     /// Prepare an artifact for scoring (validates nothing twice: the artifact is validated).
     pub fn new(artifact: Artifact) -> Result<Self> {
         let plan = Plan::new(&artifact)?;
-        Ok(Scorer { artifact, plan })
+        let reference = crate::profile::check::read_reference(&artifact)?;
+        Ok(Scorer { artifact, plan, reference })
     }
 
     /// Load an artifact file; `expect_fingerprint` pins the content.
@@ -133,6 +137,11 @@ impl Scorer {
 
     pub fn artifact(&self) -> &Artifact {
         &self.artifact
+    }
+    /// The training data's profile recorded in the artifact, if one was (see
+    /// [`Scorer::with_reference_profile`]).
+    pub fn reference_profile(&self) -> Option<&BatchProfile> {
+        self.reference.as_ref()
     }
     pub fn fingerprint(&self) -> &str {
         &self.artifact.fingerprint

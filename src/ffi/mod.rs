@@ -13,6 +13,7 @@
 mod batch;
 mod boundary;
 mod model;
+mod profile;
 mod score;
 
 use std::ffi::{CString, c_char};
@@ -20,6 +21,7 @@ use std::sync::OnceLock;
 
 pub use batch::*;
 pub use model::*;
+pub use profile::*;
 pub use score::*;
 
 use crate::error::KilnStatus;

@@ -50,6 +50,8 @@ pub struct KilnModel {
     inputs: Vec<(CString, KilnColumnType)>,
     reason_sources: Vec<CString>,
     info_json: CString,
+    /// The reference profile's JSON, made on first request.
+    reference_json: std::sync::OnceLock<Option<CString>>,
 }
 
 impl Handle for KilnModel {
@@ -117,7 +119,18 @@ impl KilnModel {
             "provenance": content.provenance,
         });
         let info_json = c_string(&info.to_string(), "model info")?;
-        Ok(KilnModel { scorer, fingerprint, output_names, inputs, reason_sources, info_json })
+        Ok(KilnModel { scorer, fingerprint, output_names, inputs, reason_sources, info_json, reference_json: std::sync::OnceLock::new() })
+    }
+}
+
+impl KilnModel {
+    pub(crate) fn reference_json(&self) -> Result<Option<&CString>> {
+        if self.reference_json.get().is_none() {
+            let made = self.scorer.reference_profile().map(|p| c_string(&p.to_json(), "reference profile")).transpose()?;
+            // A racing thread may have set it first: both made the same string.
+            let _ = self.reference_json.set(made);
+        }
+        Ok(self.reference_json.get().and_then(Option::as_ref))
     }
 }
 

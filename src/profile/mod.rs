@@ -22,6 +22,7 @@
 //! never changes them and never touches scoring.
 
 pub mod distinct;
+pub mod check;
 pub mod drift;
 pub mod frequent;
 pub mod kll;
@@ -42,6 +43,7 @@ use crate::schema::{ColumnType, Schema};
 use crate::scorer::{ScoreOptions, Scorer, Scores};
 
 pub use distinct::DistinctSketch;
+pub use check::{BatchFinding, BatchPolicy, CheckOptions, CheckedScores, NullRateRule, score_checked};
 pub use drift::{DriftOptions, DriftReport};
 pub use frequent::{CategoryCount, FrequentSketch};
 pub use kll::KllSketch;

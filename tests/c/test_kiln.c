@@ -333,6 +333,114 @@ static void test_errors(const KilnModel *m) {
     kiln_report_free(NULL);
 }
 
+/* A generated batch of `n` rows from one distribution: income null every 10th row (every row
+ * when `income_all_null`), provinces the model knows. Arrays live in `buf` until freed. */
+#define TRAIN_N 400
+struct gen_batch {
+    double ages[TRAIN_N], incomes[TRAIN_N];
+    uint8_t null_mask[TRAIN_N];
+    int32_t offsets[TRAIN_N + 1];
+    char text[TRAIN_N * 10];
+};
+
+static KilnBatch *generated_batch(struct gen_batch *g, size_t n, int income_all_null) {
+    static const char *names[3] = {"MADRID", "BARCELONA", "SEVILLA"};
+    size_t at = 0;
+    g->offsets[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        g->ages[i] = 20.0 + (double)((i * 37) % 60);
+        g->incomes[i] = 500.0 + (double)((i * 53) % 3000);
+        g->null_mask[i] = income_all_null || i % 10 == 0;
+        const char *p = names[(i * 7) % 3];
+        memcpy(g->text + at, p, strlen(p));
+        at += strlen(p);
+        g->offsets[i + 1] = (int32_t)at;
+    }
+    KilnBatch *b = NULL;
+    CHECK_OK(kiln_batch_new(n, &b));
+    CHECK_OK(kiln_batch_add_column(b, "age", KILN_PHYSICAL_TYPE_F64, g->ages, n, NULL, NULL));
+    CHECK_OK(kiln_batch_add_column(b, "income", KILN_PHYSICAL_TYPE_F64, g->incomes, n, NULL, g->null_mask));
+    CHECK_OK(kiln_batch_add_utf8(b, "province", g->offsets, (const uint8_t *)g->text, at, n, NULL, NULL));
+    return b;
+}
+
+/* Reference profiles, scoring with profile and drift, the null-rate rule, and profile JSON. */
+static void test_profiles(const KilnModel *m) {
+    static struct gen_batch g;
+    const char *ref = (const char *)1;
+    CHECK_OK(kiln_model_reference_profile(m, &ref));
+    CHECK(ref == NULL, "a model without a reference profile gives NULL");
+
+    KilnBatch *train = generated_batch(&g, TRAIN_N, 0);
+    const KilnModel *mr = NULL;
+    CHECK_OK(kiln_model_with_reference_profile(m, train, 1, &mr));
+    kiln_batch_free(train);
+    if (!mr) return;
+    const char *fp = NULL, *fp_ref = NULL;
+    CHECK_OK(kiln_model_fingerprint(m, &fp));
+    CHECK_OK(kiln_model_fingerprint(mr, &fp_ref));
+    CHECK(fp && fp_ref && strcmp(fp, fp_ref) != 0, "attaching a reference changes the fingerprint");
+    CHECK_OK(kiln_model_reference_profile(mr, &ref));
+    CHECK(ref && strstr(ref, "\"format\":\"kiln-profile-1\"") && strstr(ref, "\"rows\":400"), "reference JSON");
+
+    /* The same distribution: no finding, no drift; profile and drift in the report. */
+    KilnBatch *same = generated_batch(&g, 200, 0);
+    double scores[TRAIN_N];
+    int32_t status[TRAIN_N];
+    KilnReport *report = NULL;
+    CHECK_OK(kiln_model_score_ex(mr, same, 1, KILN_SCORE_PROFILE | KILN_SCORE_DRIFT, scores, TRAIN_N, status, TRAIN_N, NULL, 0, &report));
+    const char *json = NULL;
+    CHECK_OK(kiln_report_json(report, &json));
+    CHECK(json && strstr(json, "\"rows\":200") && strstr(json, "\"findings\":[]") && strstr(json, "\"profile\":{") &&
+              strstr(json, "\"drift\":{") && strstr(json, "\"drifted\":[]"),
+          "report %.300s", json ? json : "(null)");
+    kiln_report_free(report);
+    /* Plain flags: no profile or drift keys. */
+    report = NULL;
+    CHECK_OK(kiln_model_score_ex(mr, same, 1, 0, scores, TRAIN_N, status, TRAIN_N, NULL, 0, &report));
+    CHECK_OK(kiln_report_json(report, &json));
+    CHECK(json && !strstr(json, "\"profile\"") && !strstr(json, "\"drift\""), "report %.300s", json ? json : "(null)");
+    kiln_report_free(report);
+    CHECK_FAILS(kiln_model_score_ex(m, same, 1, KILN_SCORE_DRIFT, scores, TRAIN_N, status, TRAIN_N, NULL, 0, NULL),
+                KILN_STATUS_INVALID_ARGUMENT, "reference profile");
+    CHECK_FAILS(kiln_model_score_ex(mr, same, 1, 64, scores, TRAIN_N, status, TRAIN_N, NULL, 0, NULL),
+                KILN_STATUS_INVALID_ARGUMENT, "flags");
+    kiln_batch_free(same);
+
+    /* income turned all-null: a null-rate finding, or a rejected batch that writes nothing. */
+    KilnBatch *nulls = generated_batch(&g, 200, 1);
+    report = NULL;
+    CHECK_OK(kiln_model_score_ex(mr, nulls, 1, KILN_SCORE_DRIFT, scores, TRAIN_N, status, TRAIN_N, NULL, 0, &report));
+    CHECK_OK(kiln_report_json(report, &json));
+    CHECK(json && strstr(json, "\"rule\":\"null_rate\",\"column\":\"income\"") && strstr(json, "\"drifted\":[\"income\""),
+          "report %.400s", json ? json : "(null)");
+    kiln_report_free(report);
+    scores[0] = -7.0;
+    report = NULL;
+    CHECK_FAILS(kiln_model_score_ex(mr, nulls, 1, KILN_SCORE_REJECT_NULL_RATE, scores, TRAIN_N, status, TRAIN_N, NULL, 0, &report),
+                KILN_STATUS_BATCH_REJECTED, "income");
+    CHECK(scores[0] == -7.0 && report == NULL, "nothing written for a rejected batch");
+    kiln_batch_free(nulls);
+
+    /* Profile JSON: merge two partitions, summarize, drift; the caller frees each string. */
+    char *merged = NULL, *summary = NULL, *drift = NULL;
+    CHECK_OK(kiln_profile_merge(ref, ref, &merged));
+    CHECK(merged && strstr(merged, "\"rows\":800"), "merged profile");
+    CHECK_OK(kiln_profile_summary(merged, &summary));
+    CHECK(summary && strstr(summary, "\"rows\":800") && strstr(summary, "\"name\":\"province\""), "summary %.200s", summary ? summary : "(null)");
+    CHECK_OK(kiln_profile_drift(ref, merged, &drift));
+    CHECK(drift && strstr(drift, "\"drifted\":[]") && strstr(drift, "\"correction\":\"holm\""), "drift %.200s", drift ? drift : "(null)");
+    char *untouched = (char *)1;
+    CHECK_FAILS(kiln_profile_merge("{\"format\":\"nope\"}", ref, &untouched), KILN_STATUS_INVALID_ARGUMENT, "profile a");
+    CHECK(untouched == (char *)1, "out untouched on failure");
+    CHECK_FAILS(kiln_profile_drift(ref, NULL, &untouched), KILN_STATUS_NULL_ARGUMENT, "current profile");
+    kiln_string_free(merged);
+    kiln_string_free(summary);
+    kiln_string_free(drift);
+    kiln_string_free(NULL);
+    kiln_model_free(mr);
+}
+
 /* One model shared by several threads, each with its own batch. */
 struct thread_result {
     const KilnModel *model;
@@ -395,6 +503,7 @@ int main(int argc, char **argv) {
         test_arrow_door(m);
         test_errors(m);
         test_threads(m);
+        test_profiles(m);
         kiln_model_free(m);
     }
     free(pin);

@@ -281,3 +281,47 @@ impl Drop for Output {
         }
     }
 }
+
+/// A schema for profiling a file without a model: every column the file has, numbers as
+/// numeric (integers int64, floats float64), text as categorical, booleans, dates and
+/// timestamps as such. CSV types are inferred from every row, so a later row cannot contradict
+/// them.
+pub fn infer_schema(path: &Path, format: Format) -> CliResult<Schema> {
+    let arrow_schema: ArrowSchema = match format {
+        Format::Csv => {
+            let mut file = File::open(path).map_err(|e| CliError::io(format!("cannot open input file {}", path.display()), e))?;
+            arrow_csv::reader::Format::default()
+                .with_header(true)
+                .infer_schema(&mut file, None)
+                .map_err(|e| CliError::new(KilnStatus::InvalidArgument, format!("{}: cannot infer the CSV's column types: {e}", path.display())))?
+                .0
+        }
+        Format::Parquet => {
+            let file = File::open(path).map_err(|e| CliError::io(format!("cannot open input file {}", path.display()), e))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| CliError::new(KilnStatus::InvalidArgument, format!("{}: not a readable Parquet file: {e}", path.display())))?;
+            builder.schema().as_ref().clone()
+        }
+    };
+    let mut columns = Vec::new();
+    for f in arrow_schema.fields() {
+        let ty = match f.data_type() {
+            DataType::Float16 | DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => ColumnType::Float64,
+            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => ColumnType::Int64,
+            DataType::Boolean => ColumnType::Bool,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..) => ColumnType::Categorical,
+            DataType::Date32 | DataType::Date64 => ColumnType::Date,
+            DataType::Timestamp(..) => ColumnType::Timestamp,
+            // An all-empty CSV column has no type to infer: profile it as text (all null).
+            DataType::Null => ColumnType::Categorical,
+            other => {
+                return Err(CliError::new(
+                    KilnStatus::ColumnType,
+                    format!("{}: column '{}' has type {other}, which kiln cannot profile (numbers, text, booleans, dates and timestamps only)", path.display(), f.name()),
+                ));
+            }
+        };
+        columns.push(kiln::schema::Column::new(f.name().clone(), ty));
+    }
+    Ok(Schema::new(columns))
+}

@@ -1,10 +1,13 @@
 //! `kiln`: the command-line face of the engine.
 //!
 //! `kiln score` streams a CSV or Parquet file through a model in chunks and writes scores with a
-//! per-row status and reason; `kiln inspect` shows what an artifact holds. Every failure prints
+//! per-row status and reason; `kiln inspect` shows what an artifact holds; `kiln profile`,
+//! `kiln verify` and `kiln drift` profile a file, check it against a model's rules and
+//! reference profile, and measure its drift. Every failure prints
 //! `error: <message>` to stderr and exits with a code derived from the kiln status (see
 //! [`EXIT_CODES`]); nothing panics at the user.
 
+mod checks;
 mod error;
 mod inspect;
 mod io;
@@ -24,12 +27,14 @@ Exit codes:
   0   success (rows refused by the model's rules are reported, not an error)
   1   unexpected failure
   2   bad command line
+  3   findings asked to fail on: kiln verify --strict (a broken batch-level rule),
+      kiln drift --fail-on-drift (something drifted)
   10+ a kiln status: 12 invalid argument, 13 io, 14 malformed artifact, 15 unsupported
       version, 16 invalid model, 17 fingerprint mismatch, 18 missing column, 19 column type
       (including a CSV value that does not parse as its column's type), 22 batch rejected";
 
 #[derive(Parser, Debug)]
-#[command(name = "kiln", version, about = "Score tabular data with a kiln model artifact, and inspect artifacts.", after_help = EXIT_CODES)]
+#[command(name = "kiln", version, about = "Score tabular data with a kiln model artifact, inspect artifacts, and profile, verify and measure the drift of data.", after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,6 +48,15 @@ enum Command {
     /// Print what an artifact holds: version, fingerprint, schema, pipeline, model, provenance.
     #[command(after_help = EXIT_CODES)]
     Inspect(InspectArgs),
+    /// Profile a data file (JSON sketches per column), or attach the profile to a model as its reference.
+    #[command(after_help = EXIT_CODES)]
+    Profile(checks::ProfileArgs),
+    /// Check a data file against a model's rules and reference profile: rows refused per reason, batch-level findings.
+    #[command(after_help = EXIT_CODES)]
+    Verify(checks::VerifyArgs),
+    /// Measure a data file's drift against a model's reference profile (or a profile file).
+    #[command(after_help = EXIT_CODES)]
+    Drift(checks::DriftArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -105,11 +119,14 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| match cli.command {
-        Command::Score(args) => score::run(&args),
-        Command::Inspect(args) => inspect::run(&args),
+        Command::Score(args) => score::run(&args).map(|()| 0),
+        Command::Inspect(args) => inspect::run(&args).map(|()| 0),
+        Command::Profile(args) => checks::profile(&args),
+        Command::Verify(args) => checks::verify(&args),
+        Command::Drift(args) => checks::drift(&args),
     });
     match result {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(e)) => {
             eprintln!("error: {}", e.message());
             ExitCode::from(e.exit_code())

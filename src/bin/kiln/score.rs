@@ -9,6 +9,8 @@ use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use indicatif::{ProgressBar, ProgressStyle};
+use kiln::profile::check::{NullRateRule, null_rate_findings};
+use kiln::profile::{BatchProfile, ProfileOptions, profile_batch_with};
 use kiln::{Batch, KilnStatus, RowStatus, ScoreOptions, ScoreReport, Scorer, Scores};
 
 use crate::error::{CliError, CliResult};
@@ -36,12 +38,19 @@ pub fn run(args: &ScoreArgs) -> CliResult<()> {
 
     let opts = ScoreOptions { n_threads: args.threads };
     let mut report = ScoreReport::default();
+    // With a reference profile, the file's input profile is kept for the null-rate rule.
+    let reference = scorer.reference_profile();
+    let mut profile = BatchProfile::with_output_names(&scorer.artifact().content.schema, scorer.output_names());
     let mut rows_done: u64 = 0;
     for chunk in input.chunks {
         let chunk = chunk?;
         let n = chunk.num_rows() as u64;
         let at_rows = |e: CliError| e.context(format!("{} rows {}..{}", args.input.display(), rows_done + 1, rows_done + n));
         let batch = Batch::from_record_batch(&chunk).map_err(|e| at_rows(e.into()))?;
+        if reference.is_some() {
+            let p = profile_batch_with(&scorer, &batch, &ProfileOptions { n_threads: args.threads }).map_err(|e| at_rows(e.into()))?;
+            profile.merge(&p)?;
+        }
         let scores = scorer.score(&batch, &opts).map_err(|e| at_rows(e.into()))?;
         report.merge(&scores.report);
         output.write(&scored_batch(&out_schema, &chunk, &args.keep, &scorer, &scores)?)?;
@@ -63,6 +72,7 @@ pub fn run(args: &ScoreArgs) -> CliResult<()> {
         output: format!("{} ({})", args.output.display(), out_format.name()),
         rows_read: rows_done,
         report,
+        findings: reference.map(|r| null_rate_findings(r, &profile, &NullRateRule::default())).transpose()?,
         elapsed: started.elapsed(),
     };
     crate::print(&summary.render());

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use kiln::profile::BatchFinding;
 use kiln::{RowStatus, ScoreReport};
 
 pub struct Summary {
@@ -12,6 +13,8 @@ pub struct Summary {
     pub output: String,
     pub rows_read: u64,
     pub report: ScoreReport,
+    /// Batch-level rules the file broke; `None` when the model has no reference profile.
+    pub findings: Option<Vec<BatchFinding>>,
     pub elapsed: Duration,
 }
 
@@ -28,17 +31,28 @@ impl Summary {
         let _ = writeln!(s, "rows read  {:>10}", self.rows_read);
         let _ = writeln!(s, "scored     {:>10}", r.scored);
         let _ = writeln!(s, "refused    {:>10}", r.flagged);
-        let width = r.reasons.iter().map(|x| x.source.len()).max().unwrap_or(0);
-        for reason in &r.reasons {
-            let what = RowStatus::from_code(reason.code).map_or("", RowStatus::description);
-            let _ = writeln!(s, "  {:<17} {:<width$} {:>8}  ({what})", reason.status, reason.source, reason.rows);
-        }
-        let defaults: u64 = r.defaults_applied.values().sum();
-        let _ = writeln!(s, "defaults   {defaults:>10}  (values replaced by a column's fitted default or clamped into its range)");
-        for (column, n) in &r.defaults_applied {
-            let _ = writeln!(s, "  {column:<17} {n:>8}");
+        s.push_str(&render_reasons(r));
+        match &self.findings {
+            Some(f) => s.push_str(&crate::checks::render_findings(f, true)),
+            None => s.push_str(&crate::checks::render_findings(&[], false)),
         }
         let _ = writeln!(s, "elapsed    {secs:>10.3} s  ({rate:.0} rows/s)");
         s
     }
+}
+
+/// The reasons rows were refused (under the `refused` line), then the defaults applied.
+pub fn render_reasons(r: &ScoreReport) -> String {
+    let mut s = String::new();
+    let width = r.reasons.iter().map(|x| x.source.len()).max().unwrap_or(0);
+    for reason in &r.reasons {
+        let what = RowStatus::from_code(reason.code).map_or("", RowStatus::description);
+        let _ = writeln!(s, "  {:<17} {:<width$} {:>8}  ({what})", reason.status, reason.source, reason.rows);
+    }
+    let defaults: u64 = r.defaults_applied.values().sum();
+    let _ = writeln!(s, "defaults   {defaults:>10}  (values replaced by a column's fitted default or clamped into its range)");
+    for (column, n) in &r.defaults_applied {
+        let _ = writeln!(s, "  {column:<17} {n:>8}");
+    }
+    s
 }

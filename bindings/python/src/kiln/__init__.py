@@ -32,6 +32,7 @@ from ._errors import (
     UnsupportedVersionError,
 )
 from ._model import Model, ScoreResult, load
+from ._profile import ColumnSummary, DriftFinding, DriftReport, Mover, Profile
 from ._sklearn import UnsupportedEstimatorError, from_sklearn
 
 __version__ = "0.1.0"
@@ -84,7 +85,10 @@ __all__ = [
     "BadBufferError",
     "BatchRejectedError",
     "BufferTooSmallError",
+    "ColumnSummary",
     "ColumnTypeError",
+    "DriftFinding",
+    "DriftReport",
     "FingerprintMismatchError",
     "InternalError",
     "InvalidArgumentError",
@@ -95,8 +99,10 @@ __all__ = [
     "MissingColumnError",
     "Model",
     "ModelClosedError",
+    "Mover",
     "NullArgumentError",
     "PanicError",
+    "Profile",
     "ScoreResult",
     "UnsupportedEstimatorError",
     "UnsupportedVersionError",

@@ -14,6 +14,7 @@ import numpy as np
 from . import _columns as C
 from . import _native as N
 from ._errors import InvalidArgumentError, ModelClosedError
+from ._profile import DriftReport, Profile
 
 PathOrBytes = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
@@ -161,7 +162,7 @@ class Model:
 
     # -- scoring -------------------------------------------------------------------------------
 
-    def score(self, data: Any, n_threads: Optional[int] = None) -> Any:
+    def score(self, data: Any, n_threads: Optional[int] = None, profile: bool = False) -> Any:
         """Score a batch; the result comes back in the caller's world.
 
         ``data`` may be a dict of numpy arrays (→ :class:`ScoreResult`, a dict of numpy arrays),
@@ -176,22 +177,89 @@ class Model:
         Numeric columns are not copied (see the README for the few documented copies). Columns
         are matched by name; extra columns are ignored. ``n_threads`` overrides the model's
         default for this call (0 = every core).
-        """
-        return self.score_with_report(data, n_threads)[0]
 
-    def score_with_report(self, data: Any, n_threads: Optional[int] = None) -> Tuple[Any, Dict[str, Any]]:
+        ``profile=True`` also runs the batch-level checks and adds to the report ``findings``
+        (null-rate rules broken against the reference profile), ``profile`` (the batch's
+        profile, as JSON; :meth:`kiln.Profile.from_json` of ``json.dumps`` of it) and, when the
+        model has a reference profile, ``drift`` (the drift report's JSON).
+        """
+        return self.score_with_report(data, n_threads, profile=profile)[0]
+
+    def score_with_report(self, data: Any, n_threads: Optional[int] = None, profile: bool = False) -> Tuple[Any, Dict[str, Any]]:
         """Like :meth:`score`, returning ``(result, report)``."""
         threads = self._n_threads if n_threads is None else _thread_count(n_threads)
+        flags = None
+        if profile:
+            flags = N.SCORE_PROFILE | (N.SCORE_DRIFT if self.has_reference_profile else 0)
         kind = _kind_of(data)
         with self._use() as handle:
             batch = self._batch(kind, data)
             try:
-                scores, status, reason, report = self._run(handle, batch.handle, threads)
+                scores, status, reason, report = self._run(handle, batch.handle, threads, flags)
             finally:
                 batch.free()
             reasons = self._reason_strings(handle, status, reason)
         result = _assemble(kind, data, self._outputs, scores, status, reasons, report)
         return result, report
+
+    # -- profiles and drift --------------------------------------------------------------------
+
+    def profile(self, data: Any, n_threads: Optional[int] = None) -> Profile:
+        """The profile of a batch (any input :meth:`score` accepts): its input columns and,
+        by scoring it, the model's outputs."""
+        return Profile(json.dumps(self._report_of(data, n_threads, N.SCORE_PROFILE)["profile"]))
+
+    def drift(self, data: Any, n_threads: Optional[int] = None) -> DriftReport:
+        """The drift of a batch against the model's reference profile (see
+        :meth:`with_reference_profile`); :class:`kiln.InvalidArgumentError` without one."""
+        return DriftReport(self._report_of(data, n_threads, N.SCORE_DRIFT)["drift"])
+
+    def verify(self, data: Any, n_threads: Optional[int] = None) -> Dict[str, Any]:
+        """Score a batch for its report only: rows scored and refused per reason, defaults
+        applied, and ``findings`` (broken null-rate rules against the reference profile)."""
+        return self._report_of(data, n_threads, 0)
+
+    def _report_of(self, data: Any, n_threads: Optional[int], flags: int) -> Dict[str, Any]:
+        threads = self._n_threads if n_threads is None else _thread_count(n_threads)
+        kind = _kind_of(data)
+        with self._use() as handle:
+            batch = self._batch(kind, data)
+            try:
+                return self._run(handle, batch.handle, threads, flags)[3]
+            finally:
+                batch.free()
+
+    def with_reference_profile(self, sample: Any) -> "Model":
+        """A new model: this one with the profile of ``sample`` (training data; any input
+        :meth:`score` accepts) recorded as its reference, so that scoring can check null rates
+        and measure drift against it. The new model has a new fingerprint; this one is
+        unchanged. :meth:`save` keeps it."""
+        kind = _kind_of(sample)
+        out = ctypes.c_void_p()
+        with self._use() as handle:
+            batch = self._batch(kind, sample)
+            try:
+                N.check(N.lib.kiln_model_with_reference_profile(handle, batch.handle, self._n_threads, ctypes.byref(out)))
+            finally:
+                batch.free()
+        return Model(out.value, self._n_threads)
+
+    @property
+    def has_reference_profile(self) -> bool:
+        """Whether the artifact records a reference profile of its training data."""
+        out = ctypes.c_char_p()
+        with self._use() as handle:
+            N.check(N.lib.kiln_model_reference_profile(handle, ctypes.byref(out)))
+        return out.value is not None
+
+    @property
+    def reference_profile(self) -> Optional[Profile]:
+        """The reference profile recorded in the artifact, or None."""
+        out = ctypes.c_char_p()
+        with self._use() as handle:
+            N.check(N.lib.kiln_model_reference_profile(handle, ctypes.byref(out)))
+            text = None if out.value is None else N.text(out.value)
+        return None if text is None else Profile(text)
 
     def save(self, path: "os.PathLike[str] | str") -> None:
         """Write the model's artifact to ``path``; :func:`kiln.load` reads it back with the same
@@ -224,7 +292,9 @@ class Model:
             return C.batch_from_arrow_stream(data)
         return C.batch_from_arrow_array(data)
 
-    def _run(self, handle: int, batch: Optional[int], threads: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Dict[str, Any]]:
+    def _run(
+        self, handle: int, batch: Optional[int], threads: int, flags: Optional[int] = None
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Dict[str, Any]]:
         rows = ctypes.c_size_t()
         N.check(N.lib.kiln_batch_num_rows(batch, ctypes.byref(rows)))
         n = rows.value
@@ -234,15 +304,11 @@ class Model:
         status = np.empty(n, dtype=np.int32)
         reason = np.empty(n, dtype=np.int32)
         report = ctypes.c_void_p()
-        N.check(
-            N.lib.kiln_model_score(
-                handle, batch, threads,
-                scores.ctypes.data, scores.size,
-                status.ctypes.data, n,
-                reason.ctypes.data, n,
-                ctypes.byref(report),
-            )
-        )  # fmt: skip
+        buffers = (scores.ctypes.data, scores.size, status.ctypes.data, n, reason.ctypes.data, n, ctypes.byref(report))
+        if flags is None:
+            N.check(N.lib.kiln_model_score(handle, batch, threads, *buffers))
+        else:
+            N.check(N.lib.kiln_model_score_ex(handle, batch, threads, flags, *buffers))
         try:
             out = ctypes.c_char_p()
             N.check(N.lib.kiln_report_json(report, ctypes.byref(out)))

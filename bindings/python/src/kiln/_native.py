@@ -89,7 +89,23 @@ PROTOTYPES = {
     ),
     "kiln_report_json": (_status, [_handle, POINTER(c_char_p)]),
     "kiln_report_free": (None, [_handle]),
+    "kiln_model_score_ex": (
+        _status,
+        [_handle, _handle, c_uint32, c_uint32, _ptr, c_size_t, _ptr, c_size_t, _ptr, c_size_t, POINTER(_handle)],
+    ),
+    "kiln_model_with_reference_profile": (_status, [_handle, _handle, c_uint32, POINTER(_handle)]),
+    "kiln_model_reference_profile": (_status, [_handle, POINTER(c_char_p)]),
+    # Strings the caller owns come back as void* so that they can be freed with kiln_string_free.
+    "kiln_profile_merge": (_status, [c_char_p, c_char_p, POINTER(c_void_p)]),
+    "kiln_profile_drift": (_status, [c_char_p, c_char_p, POINTER(c_void_p)]),
+    "kiln_profile_summary": (_status, [c_char_p, POINTER(c_void_p)]),
+    "kiln_string_free": (None, [c_void_p]),
 }
+
+# `kiln_model_score_ex` flags (`KILN_SCORE_*`).
+SCORE_PROFILE = 1
+SCORE_DRIFT = 2
+SCORE_REJECT_NULL_RATE = 4
 
 def _packaged_library() -> Path:
     here = Path(__file__).resolve().parent
@@ -154,3 +170,14 @@ def check(status: int) -> None:
 
 def text(raw: Optional[bytes]) -> str:
     return raw.decode("utf-8") if raw else ""
+
+
+def owned_text(call, *args) -> str:  # type: ignore[no-untyped-def]
+    """Call a function that returns a caller-owned string through its last argument; copy the
+    string out and free it (also when decoding fails)."""
+    out = c_void_p()
+    check(call(*args, ctypes.byref(out)))
+    try:
+        return ctypes.string_at(out.value).decode("utf-8")
+    finally:
+        lib.kiln_string_free(out)
