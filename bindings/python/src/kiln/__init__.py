@@ -31,6 +31,7 @@ from ._errors import (
     PanicError,
     UnsupportedVersionError,
 )
+from ._import import from_lightgbm, from_xgboost
 from ._model import Model, ScoreResult, load
 
 __version__ = "0.1.0"
@@ -98,6 +99,8 @@ __all__ = [
     "PanicError",
     "ScoreResult",
     "UnsupportedVersionError",
+    "from_lightgbm",
+    "from_xgboost",
     "library_path",
     "library_version",
     "load",
