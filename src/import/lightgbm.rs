@@ -16,10 +16,10 @@
 //!
 //! # Categorical features
 //! LightGBM splits a categorical feature on its integer code: a code is in a node's bitset or
-//! not. Hosts must hand kiln those codes as float64 numbers: for a model trained on a pandas
-//! `category` column, the position of the value in that column's list in `pandas_categorical`
-//! (recorded in the artifact's provenance params), and null for a missing value or a category the
-//! list does not hold (what LightGBM's pandas path does). Null, negative and out-of-set codes go
+//! not. For a model trained on a pandas `category` column the file's `pandas_categorical` lists
+//! its categories; that column then takes strings, and an ordinal step gives each its position
+//! in the list, null for a missing value or a category the list does not hold (what LightGBM's
+//! pandas path does). Other categorical features take the codes as float64 numbers. Null, negative and out-of-set codes go
 //! right, as in LightGBM on x86-64. Fractional codes are not LightGBM's behaviour: LightGBM
 //! truncates them to an integer, kiln sends them right.
 //!

@@ -1,4 +1,6 @@
-//! XGBoost JSON model import (`Booster.save_model("m.json")`, `save_raw("json")`).
+//! XGBoost model import: JSON (`Booster.save_model("m.json")`, `save_raw("json")`) and UBJSON
+//! (`save_model("m.ubj")`, the XGBoost 3 default; decoded by `super::ubjson` into the same
+//! document, so both files of one model give the same artifact).
 //!
 //! The result reproduces `Booster.predict` bit for bit for the supported objectives, because it
 //! follows XGBoost's CPU predictor arithmetic (`src/predictor/cpu_predictor.cc`,
@@ -14,7 +16,8 @@
 //!
 //! `base_score` in the JSON (XGBoost >= 2) is in the objective's *output* space; the predictor
 //! starts from `ProbToMargin(base_score)`, computed here in float32 exactly as XGBoost does:
-//! `-logf(1/b - 1)` (b bounded to [1e-6, 1 - 1e-6]) for reg:logistic and binary:logistic, `logf(b)` for log-link objectives, `b`
+//! `-logf(1/b - 1)` (b bounded to [1e-6, 1 - 1e-6]) for reg:logistic and binary:logistic, `logf(b)` for log-link
+//! objectives (count:poisson, reg:gamma, reg:tweedie, and survival:cox, whose output is the hazard ratio `expf(margin)`), `b`
 //! otherwise (binary:logitraw keeps `b` as a margin; checked against XGBoost 3.2's predictions).
 //!
 //! Boosters: `gbtree`, and `dart` (each tree's leaves are multiplied by its `weight_drop` in
@@ -25,9 +28,12 @@
 //! Categorical splits: XGBoost stores, per categorical node, the list of categories whose bit is
 //! set; a listed category goes RIGHT (`common::Decision` returns "go left" for categories not in
 //! the set, `src/common/categorical.h`). The model reads categorical features as numeric codes
-//! (pandas `cat.codes`), one float column per feature. Differences from XGBoost for codes that
-//! are not valid categories: a negative or non-integral code goes the node's default direction
-//! in kiln, while XGBoost sends negatives left and truncates fractions. NaN agrees (default).
+//! (pandas `cat.codes`), one float column per feature, unless the model records the category
+//! names (XGBoost >= 3.1, `cats.enc`, for pandas string categories): then the column takes the
+//! strings and an ordinal step turns them into the training codes (see `from_value` for unseen
+//! names). Differences from XGBoost for codes that are not valid categories: a negative or
+//! non-integral code goes the node's default direction in kiln, while XGBoost sends negatives
+//! left and truncates fractions. NaN agrees (default).
 
 use std::collections::BTreeMap;
 
