@@ -484,8 +484,9 @@ KilnStatus kiln_model_load_bytes(const uint8_t *data,
 
 /*
  Import a model trained by another library from `len` bytes at `data` (copied) with default
- options: `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`) or
- "lightgbm-text" for a LightGBM text model (`save_model()`): all trees, the model's feature
+ options: `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`),
+ "xgboost-ubj" for an XGBoost UBJSON model file (`save_model("m.ubj")`, XGBoost 3's default),
+ or "lightgbm-text" for a LightGBM text model (`save_model()`): all trees, the model's feature
  names. An unknown format is `KILN_STATUS_INVALID_ARGUMENT`;
  an unsupported model (objective, booster, ...) is `KILN_STATUS_INVALID_MODEL` and bytes
  that cannot be parsed are `KILN_STATUS_MALFORMED_ARTIFACT`, each with a message naming the
@@ -498,6 +499,24 @@ KilnStatus kiln_model_import(const char *format,
                              const uint8_t *data,
                              size_t len,
                              const struct KilnModel **out);
+
+/*
+ Like `kiln_model_import`, with options as a JSON object (NULL or "" for the defaults):
+ `{"feature_names": ["a", ...]}` renames the inputs (one name per model feature);
+ `{"iteration_range": [begin, end]}` (XGBoost; end exclusive, 0 = the last) or
+ `{"best_iteration": true}` (XGBoost, the early-stopping best) or `{"num_iteration": n}`
+ (LightGBM, the first n; 0 = all) keep only those boosting iterations, as the library's
+ predict does with the same argument. An unknown key, or a key for the other library, is
+ `KILN_STATUS_INVALID_ARGUMENT`. Statuses and ownership otherwise as `kiln_model_import`.
+
+ # Safety
+ As `kiln_model_import`; `options_json` is NULL or a NUL-terminated string.
+ */
+KilnStatus kiln_model_import_with(const char *format,
+                                  const uint8_t *data,
+                                  size_t len,
+                                  const char *options_json,
+                                  const struct KilnModel **out);
 
 /*
  Free a model. NULL is a no-op. Every string obtained from the model dies with it. Never free

@@ -377,3 +377,75 @@ fn csv_columns_are_parsed_as_the_schema_types() {
     assert_eq!(lines.next(), Some("8,,2020-01-01,1.0,0.0,-2.25,-3.0,0.0,ok,"));
     assert_eq!(lines.next(), None);
 }
+
+// -- kiln import ---------------------------------------------------------------------------------
+
+fn import_fixture(library: &str, file: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["import", "--from", library, file.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    kiln(&args)
+}
+
+fn fixture(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(dir)
+}
+
+#[test]
+fn import_writes_the_artifact_the_library_importer_makes() {
+    use kiln::import::{ImportOptions, import};
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &str, &[&str], ImportOptions); 5] = [
+        ("xgboost", "xgboost/binary_logistic/model.json", "xgboost-json", &[], ImportOptions::default()),
+        ("xgboost", "xgboost/cox/model.ubj", "xgboost-ubj", &[], ImportOptions::default()),
+        ("xgboost", "xgboost/forest_range/model.json", "xgboost-json", &["--iterations", "1:3"], ImportOptions { iteration_range: Some((1, 3)), ..Default::default() }),
+        ("lightgbm", "lightgbm/multiclass_wine/model.txt", "lightgbm-text", &["--iterations", ":4"], ImportOptions { num_iteration: Some(4), ..Default::default() }),
+        ("lightgbm", "lightgbm/categorical_pandas/model.txt", "lightgbm-text", &[], ImportOptions::default()),
+    ];
+    for (i, (library, file, format, extra, options)) in cases.into_iter().enumerate() {
+        let out = tmp.path().join(format!("m{i}.kiln"));
+        let o = import_fixture(library, &fixture(file), &out, extra);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        let written = Artifact::load(&out, None).unwrap();
+        let want = import(format, &std::fs::read(fixture(file)).unwrap(), &options).unwrap();
+        assert_eq!(written.fingerprint, want.fingerprint, "{file}");
+        assert!(stdout(&o).contains(&want.fingerprint), "{file}: {}", stdout(&o));
+        // The artifact scores: the CLI's output is a model any host loads.
+        Scorer::load(&out, Some(&want.fingerprint)).unwrap();
+    }
+}
+
+#[test]
+fn import_inspect_prints_the_artifact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m.kiln");
+    let o = import_fixture("lightgbm", &fixture("lightgbm/categorical_pandas/model.txt"), &out, &["--inspect"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("lightgbm") && text.contains("colour") && text.contains("ordinal"), "{text}");
+}
+
+#[test]
+fn import_errors_name_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m.kiln");
+    // A LightGBM file read as XGBoost.
+    let o = import_fixture("xgboost", &fixture("lightgbm/poisson/model.txt"), &out, &[]);
+    assert_eq!(o.status.code(), Some(14), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not valid JSON"), "{}", stderr(&o));
+    // Linear trees are refused by name.
+    let o = import_fixture("lightgbm", &fixture("lightgbm/linear_tree/model.txt"), &out, &[]);
+    assert_eq!(o.status.code(), Some(16), "{}", stderr(&o));
+    assert!(stderr(&o).contains("linear trees"), "{}", stderr(&o));
+    // A range outside the model, and a LightGBM range that does not start at 0.
+    let o = import_fixture("xgboost", &fixture("xgboost/forest_range/model.json"), &out, &["--iterations", "0:99"]);
+    assert_eq!(o.status.code(), Some(12), "{}", stderr(&o));
+    assert!(stderr(&o).contains("outside the model's 4 iterations"), "{}", stderr(&o));
+    let o = import_fixture("lightgbm", &fixture("lightgbm/poisson/model.txt"), &out, &["--iterations", "2:4"]);
+    assert_eq!(o.status.code(), Some(12), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0:n"), "{}", stderr(&o));
+    let o = import_fixture("xgboost", &fixture("xgboost/forest_range/model.json"), &out, &["--iterations", "x"]);
+    assert_eq!(o.status.code(), Some(12), "{}", stderr(&o));
+    assert!(!out.exists(), "nothing written on failure");
+    let o = import_fixture("xgboost", &tmp.path().join("absent.json"), &out, &[]);
+    assert_eq!(o.status.code(), Some(13), "{}", stderr(&o));
+}

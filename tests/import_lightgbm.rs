@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array};
-use kiln::artifact::{Aggregate, Missing, ModelSpec, OutputTransform};
+use arrow_array::{ArrayRef, Float64Array, StringArray};
+use kiln::artifact::{Aggregate, Missing, ModelSpec, OutputTransform, Step, UnknownCategory};
 use kiln::error::KilnStatus;
-use kiln::schema::Policy;
+use kiln::schema::{ColumnType, Policy};
 use kiln::import::lightgbm::{from_text, LgbmImportOptions, FORMAT_NAME};
 use kiln::{Artifact, Batch, ScoreOptions, Scorer};
 use serde_json::Value;
@@ -56,9 +56,29 @@ fn input(case: &str) -> Vec<(String, Vec<Option<f64>>)> {
         .collect()
 }
 
+/// `categorical_pandas`'s category column, as the training DataFrame listed its categories.
+const COLOURS: [&str; 8] = ["red", "green", "blue", "amber", "violet", "teal", "grey", "pink"];
+
+/// The fixture stores the `colour` codes LightGBM split on; a pandas host passes the strings, so
+/// each code becomes its category's name, and a code outside the list (-1, 40) a name LightGBM
+/// never saw, which it and kiln both send right at every categorical split.
+fn colour_names(codes: &[Option<f64>]) -> ArrayRef {
+    let names: Vec<Option<&str>> = codes
+        .iter()
+        .map(|c| c.map(|c| if c >= 0.0 && (c as usize) < COLOURS.len() { COLOURS[c as usize] } else { "never-seen" }))
+        .collect();
+    Arc::new(StringArray::from(names))
+}
+
 fn batch(cols: &[(String, Vec<Option<f64>>)], rows: std::ops::Range<usize>) -> Batch {
-    let arrays: Vec<(String, ArrayRef)> =
-        cols.iter().map(|(n, v)| (n.clone(), Arc::new(Float64Array::from(v[rows.clone()].to_vec())) as ArrayRef)).collect();
+    let arrays: Vec<(String, ArrayRef)> = cols
+        .iter()
+        .map(|(n, v)| {
+            let values = &v[rows.clone()];
+            let array = if n == "colour" { colour_names(values) } else { Arc::new(Float64Array::from(values.to_vec())) as ArrayRef };
+            (n.clone(), array)
+        })
+        .collect();
     Batch::new(arrays).unwrap()
 }
 
@@ -154,6 +174,41 @@ fn provenance_records_library_version_params_and_pandas_categories() {
     assert_eq!(a.content.schema.columns.len(), 7);
     assert_eq!(a.content.schema.columns[6].name, "colour");
     assert_eq!(FORMAT_NAME, "lightgbm-text");
+}
+
+#[test]
+fn pandas_categories_become_a_string_column_with_an_ordinal_step() {
+    let a = from_text(&read("categorical_pandas", "model.txt"), &LgbmImportOptions::default()).unwrap();
+    let colour = a.content.schema.column("colour").unwrap();
+    assert_eq!(colour.ty, ColumnType::Categorical);
+    assert_eq!(colour.categories.as_deref().unwrap(), COLOURS.map(String::from).as_slice());
+    // An unseen category is scored (as LightGBM scores it), not flagged.
+    assert_eq!(colour.policy.unknown_category, Policy::Allow);
+    assert!(matches!(
+        a.content.pipeline.as_slice(),
+        [Step::Ordinal { column, unknown: UnknownCategory::Ignore, unknown_value: None, output: None, .. }] if column == "colour"
+    ));
+    // The other features stay numeric.
+    assert!(a.content.schema.columns.iter().filter(|c| c.name != "colour").all(|c| c.ty == ColumnType::Float64));
+    // Codes where strings are expected: a clear error naming the column, not a guess.
+    let cols = input("categorical_pandas");
+    let codes: Vec<(String, ArrayRef)> =
+        cols.iter().map(|(n, v)| (n.clone(), Arc::new(Float64Array::from(v.clone())) as ArrayRef)).collect();
+    let scorer = Scorer::new(a).unwrap();
+    let e = scorer.score(&Batch::new(codes).unwrap(), &ScoreOptions { n_threads: 1 }).unwrap_err();
+    assert_eq!(e.status(), KilnStatus::ColumnType, "{e}");
+    assert!(e.to_string().contains("colour"), "{e}");
+}
+
+#[test]
+fn pandas_categorical_that_matches_no_categorical_features_is_refused() {
+    let text = read("categorical_pandas", "model.txt");
+    // Two category lists for the model's one categorical feature.
+    let mangled = text.replace("pandas_categorical:[[", "pandas_categorical:[[\"a\"], [");
+    assert_ne!(mangled, text);
+    let e = from_text(&mangled, &LgbmImportOptions::default()).unwrap_err();
+    assert_eq!(e.status(), KilnStatus::InvalidModel);
+    assert!(e.to_string().contains("pandas_categorical lists 2"), "{e}");
 }
 
 #[test]

@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array};
-use kiln::artifact::{ModelSpec, OutputTransform};
-use kiln::import::xgboost::{Iterations, XgbImportOptions, from_json};
+use arrow_array::{ArrayRef, Float64Array, StringArray};
+use kiln::artifact::{ModelSpec, OutputTransform, Step, UnknownCategory};
+use kiln::import::xgboost::{Iterations, XgbImportOptions, from_json, from_ubjson};
+use kiln::schema::ColumnType;
 use kiln::{Artifact, Batch, KilnStatus, ScoreOptions, Scorer};
 use serde_json::Value;
 
@@ -334,4 +335,156 @@ fn c_abi_import() {
 #[test]
 fn binary_margins_beyond_the_sigmoid_cap() {
     check_case("binary_extreme_margins");
+}
+
+#[test]
+fn survival_cox_predicts_the_hazard_ratio() {
+    let s = check_case("cox");
+    let ModelSpec::TreeEnsemble(t) = &s.artifact().content.model else { panic!("trees") };
+    assert_eq!(t.transform, OutputTransform::Exp);
+    assert_eq!(s.artifact().content.outputs[0].name, "hazard_ratio");
+}
+
+/// The fixture's columns as Arrow arrays: strings where the input holds strings.
+fn mixed_batch(case: &str, rows: std::ops::Range<usize>) -> Batch {
+    let v = read_json(&dir(case).join("input.json"));
+    let cols = v["columns"].as_object().unwrap();
+    Batch::new(
+        cols.iter()
+            .map(|(name, col)| {
+                let col = &col.as_array().unwrap()[rows.clone()];
+                let array: ArrayRef = if col.iter().any(Value::is_string) {
+                    Arc::new(StringArray::from(col.iter().map(Value::as_str).collect::<Vec<_>>()))
+                } else {
+                    Arc::new(Float64Array::from(col.iter().map(Value::as_f64).collect::<Vec<_>>()))
+                };
+                (name.clone(), array)
+            })
+            .collect(),
+    )
+    .unwrap()
+}
+
+fn expected_bits(case: &str) -> Vec<Vec<u64>> {
+    read_json(&dir(case).join("expected.json"))["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_array().unwrap().iter().map(|h| u64::from_str_radix(h.as_str().unwrap(), 16).unwrap()).collect())
+        .collect()
+}
+
+#[test]
+fn string_categories_recorded_in_the_model_score_by_name() {
+    // Training categories north, south, "", east, west, centre; the scoring frame lists them in
+    // another order plus "nowhere" (never seen in training), holds empty strings and missing
+    // values. XGBoost 3.2 re-codes "nowhere" to "south" (its binary search lands there; it
+    // raises only for names after every training category): kiln flags such rows instead.
+    let case = "categorical_strings";
+    let a = import(case, &XgbImportOptions::default());
+    let shop = a.content.schema.column("shop").unwrap();
+    assert_eq!(shop.ty, ColumnType::Categorical);
+    assert_eq!(shop.categories.as_deref().unwrap(), ["north", "south", "", "east", "west", "centre"].map(String::from).as_slice());
+    assert_eq!(shop.policy.unknown_category, kiln::schema::Policy::Flag);
+    assert!(matches!(&a.content.pipeline[..], [Step::Ordinal { column, unknown: UnknownCategory::Slot, .. }] if column == "shop"));
+    let scorer = Scorer::new(a).unwrap();
+    let want = expected_bits(case);
+    let n = want[0].len();
+    let shops = read_json(&dir(case).join("input.json"))["columns"]["shop"].clone();
+    let unseen: Vec<bool> = shops.as_array().unwrap().iter().map(|s| s.as_str() == Some("nowhere")).collect();
+    assert_eq!(unseen.iter().filter(|&&u| u).count(), 2);
+    let scores = scorer.score(&mixed_batch(case, 0..n), &ScoreOptions::default()).unwrap();
+    let mut compared = 0;
+    for (i, &w) in want[0].iter().enumerate() {
+        if unseen[i] {
+            assert_eq!(scores.status[i], kiln::RowStatus::UnknownCategory as i32, "row {i}");
+            continue;
+        }
+        assert_eq!(scores.status[i], 0, "row {i}: {:?}", scores.report);
+        let got = scores.output(0)[i];
+        assert_eq!(got.to_bits(), w, "row {i}: kiln {got:e}, xgboost {:e}", f64::from_bits(w));
+        compared += 1;
+    }
+    assert_eq!(compared, n - 2);
+    for i in [0, n - 2] {
+        let one = scorer.score(&mixed_batch(case, i..i + 1), &ScoreOptions::default()).unwrap();
+        assert_eq!(one.output(0)[0].to_bits(), want[0][i], "single row {i}");
+    }
+}
+
+#[test]
+fn ubjson_models_import_to_the_same_artifact_as_json() {
+    for case in ["binary_logistic", "multi_softprob", "dart", "categorical", "cox", "categorical_strings"] {
+        let ubj = std::fs::read(dir(case).join("model.ubj")).unwrap();
+        let json = std::fs::read(dir(case).join("model.json")).unwrap();
+        let from_ubj = from_ubjson(&ubj, &XgbImportOptions::default()).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let from_json = from_json(&json, &XgbImportOptions::default()).unwrap();
+        // Same content (thresholds and leaves are float32 in both), hence the same fingerprint
+        // and the same predictions, which check_case compares with XGBoost's for the JSON file.
+        assert_eq!(from_ubj.fingerprint, from_json.fingerprint, "{case}");
+        assert_eq!(from_ubj.content, from_json.content, "{case}");
+    }
+    check_case("dart");
+}
+
+#[test]
+fn refuses_damaged_ubjson() {
+    let ubj = std::fs::read(dir("binary_logistic").join("model.ubj")).unwrap();
+    for cut in [0, 1, 10, ubj.len() / 2, ubj.len() - 1] {
+        let e = from_ubjson(&ubj[..cut], &XgbImportOptions::default()).unwrap_err();
+        assert_eq!(e.status(), KilnStatus::MalformedArtifact, "cut at {cut}: {e}");
+        assert!(e.message().contains("UBJSON"), "{e}");
+    }
+    // A JSON file given as UBJSON names the problem instead of guessing.
+    let json = std::fs::read(dir("binary_logistic").join("model.json")).unwrap();
+    let e = from_ubjson(&json, &XgbImportOptions::default()).unwrap_err();
+    assert_eq!(e.status(), KilnStatus::MalformedArtifact, "{e}");
+}
+
+#[test]
+fn c_abi_import_with_options_and_ubjson() {
+    use kiln::ffi::*;
+    use std::ffi::CStr;
+    let fingerprint_of = |format: &std::ffi::CStr, bytes: &[u8], options: Option<&std::ffi::CStr>| -> Result<String, (KilnStatus, String)> {
+        let mut model: *const KilnModel = std::ptr::null();
+        let opts = options.map_or(std::ptr::null(), |o| o.as_ptr());
+        // SAFETY: valid strings, buffer and out-pointer; the model is freed below.
+        unsafe {
+            let s = kiln_model_import_with(format.as_ptr(), bytes.as_ptr(), bytes.len(), opts, &mut model);
+            if s != KilnStatus::Ok {
+                assert!(model.is_null());
+                return Err((s, c_last_error()));
+            }
+            let mut fp: *const std::ffi::c_char = std::ptr::null();
+            assert_eq!(kiln_model_fingerprint(model, &mut fp), KilnStatus::Ok);
+            let fp = CStr::from_ptr(fp).to_str().unwrap().to_owned();
+            kiln_model_free(model);
+            Ok(fp)
+        }
+    };
+    let json = std::fs::read(dir("forest_range").join("model.json")).unwrap();
+    let ranged = from_json(&json, &XgbImportOptions { feature_names: None, iterations: Iterations::Range { begin: 1, end: 3 } }).unwrap();
+    assert_eq!(fingerprint_of(c"xgboost-json", &json, Some(c"{\"iteration_range\": [1, 3]}")).unwrap(), ranged.fingerprint);
+    let all = from_json(&json, &XgbImportOptions::default()).unwrap();
+    assert_eq!(fingerprint_of(c"xgboost-json", &json, None).unwrap(), all.fingerprint);
+    assert_eq!(fingerprint_of(c"xgboost-json", &json, Some(c"")).unwrap(), all.fingerprint);
+    let ubj = std::fs::read(dir("cox").join("model.ubj")).unwrap();
+    let cox = from_json(&std::fs::read(dir("cox").join("model.json")).unwrap(), &XgbImportOptions::default()).unwrap();
+    assert_eq!(fingerprint_of(c"xgboost-ubj", &ubj, None).unwrap(), cox.fingerprint);
+    // The default-options entry reads UBJSON too.
+    let mut model: *const KilnModel = std::ptr::null();
+    // SAFETY: valid arguments; the model is freed.
+    unsafe {
+        assert_eq!(kiln_model_import(c"xgboost-ubj".as_ptr(), ubj.as_ptr(), ubj.len(), &mut model), KilnStatus::Ok, "{}", c_last_error());
+        kiln_model_free(model);
+    }
+    let (s, msg) = fingerprint_of(c"xgboost-json", &json, Some(c"{\"num_iteration\": 2}")).unwrap_err();
+    assert_eq!(s, KilnStatus::InvalidArgument);
+    assert!(msg.contains("num_iteration"), "{msg}");
+    let (s, msg) = fingerprint_of(c"xgboost-json", &json, Some(c"{\"iteration_range\": [0, 99]}")).unwrap_err();
+    assert_eq!(s, KilnStatus::InvalidArgument);
+    assert!(msg.contains("outside the model's 4 iterations"), "{msg}");
+    let (s, msg) = fingerprint_of(c"xgboost-json", &json, Some(c"{\"iteration_range\": 3")).unwrap_err();
+    assert_eq!(s, KilnStatus::InvalidArgument);
+    assert!(msg.contains("import options"), "{msg}");
 }

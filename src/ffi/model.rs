@@ -186,8 +186,9 @@ pub unsafe extern "C" fn kiln_model_load_bytes(
 }
 
 /// Import a model trained by another library from `len` bytes at `data` (copied) with default
-/// options: `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`) or
-/// "lightgbm-text" for a LightGBM text model (`save_model()`): all trees, the model's feature
+/// options: `format` "xgboost-json" for an XGBoost JSON model file (`save_model("m.json")`),
+/// "xgboost-ubj" for an XGBoost UBJSON model file (`save_model("m.ubj")`, XGBoost 3's default),
+/// or "lightgbm-text" for a LightGBM text model (`save_model()`): all trees, the model's feature
 /// names. An unknown format is `KILN_STATUS_INVALID_ARGUMENT`;
 /// an unsupported model (objective, booster, ...) is `KILN_STATUS_INVALID_MODEL` and bytes
 /// that cannot be parsed are `KILN_STATUS_MALFORMED_ARTIFACT`, each with a message naming the
@@ -198,32 +199,54 @@ pub unsafe extern "C" fn kiln_model_load_bytes(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kiln_model_import(format: *const c_char, data: *const u8, len: usize, out: *mut *const KilnModel) -> KilnStatus {
     guard("kiln_model_import", || {
-        let out = out_ptr(out, "out")?;
-        // SAFETY: NUL-terminated string (contract).
-        let format = unsafe { str_arg(format, "format")? };
-        if data.is_null() && len > 0 {
-            return Err(null_argument("data"));
-        }
-        // SAFETY: readable for `len` bytes (contract); an empty slice for len 0.
-        let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, len) } };
-        let artifact = match format {
-            "xgboost-json" => crate::import::xgboost::from_json(bytes, &crate::import::xgboost::XgbImportOptions::default())?,
-            crate::import::lightgbm::FORMAT_NAME => {
-                let text = std::str::from_utf8(bytes)
-                    .map_err(|e| Error::malformed(format!("LightGBM model text is not UTF-8: {e}")))?;
-                crate::import::lightgbm::from_text(text, &crate::import::lightgbm::LgbmImportOptions::default())?
-            }
-            other => {
-                return Err(Error::invalid_argument(format!(
-                    "unknown import format '{other}' (known: \"xgboost-json\", \"lightgbm-text\")"
-                )));
-            }
-        };
-        let model = KilnModel::new(Scorer::new(artifact)?)?;
-        // SAFETY: `out` is non-NULL and writable (contract).
-        unsafe { write_out(out, arc_into_raw(model)) };
-        Ok(())
+        // SAFETY: forwarded contract.
+        unsafe { import_impl(format, data, len, None, out) }
     })
+}
+
+/// Like `kiln_model_import`, with options as a JSON object (NULL or "" for the defaults):
+/// `{"feature_names": ["a", ...]}` renames the inputs (one name per model feature);
+/// `{"iteration_range": [begin, end]}` (XGBoost; end exclusive, 0 = the last) or
+/// `{"best_iteration": true}` (XGBoost, the early-stopping best) or `{"num_iteration": n}`
+/// (LightGBM, the first n; 0 = all) keep only those boosting iterations, as the library's
+/// predict does with the same argument. An unknown key, or a key for the other library, is
+/// `KILN_STATUS_INVALID_ARGUMENT`. Statuses and ownership otherwise as `kiln_model_import`.
+///
+/// # Safety
+/// As `kiln_model_import`; `options_json` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_import_with(
+    format: *const c_char,
+    data: *const u8,
+    len: usize,
+    options_json: *const c_char,
+    out: *mut *const KilnModel,
+) -> KilnStatus {
+    guard("kiln_model_import_with", || {
+        // SAFETY: NUL-terminated or NULL (contract).
+        let options = unsafe { opt_str_arg(options_json, "options_json")? };
+        // SAFETY: forwarded contract.
+        unsafe { import_impl(format, data, len, options, out) }
+    })
+}
+
+/// # Safety
+/// As `kiln_model_import`.
+unsafe fn import_impl(format: *const c_char, data: *const u8, len: usize, options: Option<&str>, out: *mut *const KilnModel) -> Result<()> {
+    let out = out_ptr(out, "out")?;
+    // SAFETY: NUL-terminated string (contract).
+    let format = unsafe { str_arg(format, "format")? };
+    if data.is_null() && len > 0 {
+        return Err(null_argument("data"));
+    }
+    // SAFETY: readable for `len` bytes (contract); an empty slice for len 0.
+    let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, len) } };
+    let options = crate::import::ImportOptions::from_json(options.unwrap_or(""))?;
+    let artifact = crate::import::import(format, bytes, &options)?;
+    let model = KilnModel::new(Scorer::new(artifact)?)?;
+    // SAFETY: `out` is non-NULL and writable (contract).
+    unsafe { write_out(out, arc_into_raw(model)) };
+    Ok(())
 }
 
 /// Free a model. NULL is a no-op. Every string obtained from the model dies with it. Never free

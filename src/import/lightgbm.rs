@@ -16,10 +16,10 @@
 //!
 //! # Categorical features
 //! LightGBM splits a categorical feature on its integer code: a code is in a node's bitset or
-//! not. Hosts must hand kiln those codes as float64 numbers: for a model trained on a pandas
-//! `category` column, the position of the value in that column's list in `pandas_categorical`
-//! (recorded in the artifact's provenance params), and null for a missing value or a category the
-//! list does not hold (what LightGBM's pandas path does). Null, negative and out-of-set codes go
+//! not. For a model trained on a pandas `category` column the file's `pandas_categorical` lists
+//! its categories; that column then takes strings, and an ordinal step gives each its position
+//! in the list, null for a missing value or a category the list does not hold (what LightGBM's
+//! pandas path does). Other categorical features take the codes as float64 numbers. Null, negative and out-of-set codes go
 //! right, as in LightGBM on x86-64. Fractional codes are not LightGBM's behaviour: LightGBM
 //! truncates them to an integer, kiln sends them right.
 //!
@@ -40,7 +40,7 @@ use std::collections::BTreeMap;
 
 use crate::artifact::{
     Aggregate, Artifact, CategorySplit, Content, Decision, Missing, ModelSpec, OutputSpec, OutputTransform, Precision,
-    Provenance, SetGoes, TreeEnsembleSpec, TreeSpec,
+    Provenance, SetGoes, Step, TreeEnsembleSpec, TreeSpec, UnknownCategory,
 };
 use crate::error::{Error, Result};
 use crate::schema::{Column, ColumnType, Policy, Schema};
@@ -293,9 +293,27 @@ fn import(text: &str, opts: &LgbmImportOptions) -> Result<Artifact> {
     } else {
         (0..n_targets).map(|k| OutputSpec::new(format!("{}{k}", obj.output_prefix))).collect()
     };
+    let string_categories = pandas_categories(&s, n_features)?;
+    let mut pipeline = Vec::new();
     let columns = names
         .iter()
-        .map(|n| {
+        .zip(&string_categories)
+        .map(|(n, cats)| {
+            if let Some(cats) = cats {
+                // LightGBM's pandas path re-codes a category column against the training
+                // categories by name; a category it does not know becomes NaN, which goes right
+                // at every categorical split. The ordinal step does the same from strings.
+                let mut c = Column::new(n.clone(), ColumnType::Categorical).with_categories(cats.clone());
+                c.policy.unknown_category = Policy::Allow;
+                pipeline.push(Step::Ordinal {
+                    column: n.clone(),
+                    categories: cats.clone(),
+                    unknown: UnknownCategory::Ignore,
+                    unknown_value: None,
+                    output: None,
+                });
+                return c;
+            }
             let mut c = Column::new(n.clone(), ColumnType::Float64);
             // LightGBM compares infinities like any value, and so does kiln unless a split had
             // to move from an infinite threshold to f64::MAX (see `parse_tree`): then an infinite
@@ -316,7 +334,7 @@ fn import(text: &str, opts: &LgbmImportOptions) -> Result<Artifact> {
     }
     let content = Content {
         schema: Schema::new(columns),
-        pipeline: Vec::new(),
+        pipeline,
         model: ModelSpec::TreeEnsemble(TreeEnsembleSpec {
             features: names,
             n_targets,
@@ -333,6 +351,74 @@ fn import(text: &str, opts: &LgbmImportOptions) -> Result<Artifact> {
         profile: None,
     };
     Artifact::new(content)
+}
+
+/// The categorical features' indices: the `categorical_feature` parameter LightGBM writes (indices,
+/// comma-separated), else the features whose `feature_infos` entry is a category list rather than
+/// a `[min:max]` range or `none`.
+fn categorical_features(s: &Sections<'_>, n_features: usize) -> Result<Vec<usize>> {
+    if let Some(v) = s.params.get("categorical_feature").and_then(|v| v.as_str()) {
+        let mut idx = v
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| parse_usize("categorical_feature", t))
+            .collect::<Result<Vec<_>>>()?;
+        idx.sort_unstable();
+        idx.dedup();
+        if let Some(&i) = idx.iter().find(|&&i| i >= n_features) {
+            return Err(bad(format!("categorical_feature names feature {i}; the model has {n_features}")));
+        }
+        return Ok(idx);
+    }
+    Ok(match s.header.get("feature_infos") {
+        Some(infos) => infos
+            .split(' ')
+            .enumerate()
+            .filter(|(_, info)| !info.starts_with('[') && *info != "none" && !info.is_empty())
+            .map(|(i, _)| i)
+            .collect(),
+        None => Vec::new(),
+    })
+}
+
+/// String category names per feature from `pandas_categorical` (written when the model was
+/// trained on a pandas DataFrame): one list per `category` column, in column order, which is the
+/// order of the categorical features. A feature's code is its category's position in the list.
+/// `None` for every other feature, and for a category column of numbers (the host then passes
+/// the codes, as it does for a model trained on arrays).
+fn pandas_categories(s: &Sections<'_>, n_features: usize) -> Result<Vec<Option<Vec<String>>>> {
+    let mut out = vec![None; n_features];
+    let Some(lists) = &s.pandas_categorical else {
+        return Ok(out);
+    };
+    let lists = lists.as_array().ok_or_else(|| bad("pandas_categorical is not a list"))?;
+    if lists.is_empty() {
+        return Ok(out);
+    }
+    let cat_features = categorical_features(s, n_features)?;
+    if lists.len() != cat_features.len() {
+        return Err(bad(format!(
+            "pandas_categorical lists {} category column(s) but the model has {} categorical feature(s) {:?}: kiln cannot tell which \
+             features the lists belong to (train with every categorical feature as a pandas category column, or pass codes and \
+             strip pandas_categorical)",
+            lists.len(),
+            cat_features.len(),
+            cat_features
+        )));
+    }
+    for (&f, list) in cat_features.iter().zip(lists) {
+        let list = list.as_array().ok_or_else(|| bad(format!("pandas_categorical entry for feature {f} is not a list")))?;
+        let names: Option<Vec<String>> = list.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+        if let Some(names) = names {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
+                return Err(bad(format!("pandas_categorical lists category '{dup}' twice for feature {f}")));
+            }
+            out[f] = Some(names);
+        }
+    }
+    Ok(out)
 }
 
 fn field<'a>(fields: &BTreeMap<&str, &'a str>, key: &str) -> Result<&'a str> {

@@ -1,4 +1,6 @@
-//! XGBoost JSON model import (`Booster.save_model("m.json")`, `save_raw("json")`).
+//! XGBoost model import: JSON (`Booster.save_model("m.json")`, `save_raw("json")`) and UBJSON
+//! (`save_model("m.ubj")`, the XGBoost 3 default; decoded by `super::ubjson` into the same
+//! document, so both files of one model give the same artifact).
 //!
 //! The result reproduces `Booster.predict` bit for bit for the supported objectives, because it
 //! follows XGBoost's CPU predictor arithmetic (`src/predictor/cpu_predictor.cc`,
@@ -14,7 +16,8 @@
 //!
 //! `base_score` in the JSON (XGBoost >= 2) is in the objective's *output* space; the predictor
 //! starts from `ProbToMargin(base_score)`, computed here in float32 exactly as XGBoost does:
-//! `-logf(1/b - 1)` (b bounded to [1e-6, 1 - 1e-6]) for reg:logistic and binary:logistic, `logf(b)` for log-link objectives, `b`
+//! `-logf(1/b - 1)` (b bounded to [1e-6, 1 - 1e-6]) for reg:logistic and binary:logistic, `logf(b)` for log-link
+//! objectives (count:poisson, reg:gamma, reg:tweedie, and survival:cox, whose output is the hazard ratio `expf(margin)`), `b`
 //! otherwise (binary:logitraw keeps `b` as a margin; checked against XGBoost 3.2's predictions).
 //!
 //! Boosters: `gbtree`, and `dart` (each tree's leaves are multiplied by its `weight_drop` in
@@ -25,9 +28,12 @@
 //! Categorical splits: XGBoost stores, per categorical node, the list of categories whose bit is
 //! set; a listed category goes RIGHT (`common::Decision` returns "go left" for categories not in
 //! the set, `src/common/categorical.h`). The model reads categorical features as numeric codes
-//! (pandas `cat.codes`), one float column per feature. Differences from XGBoost for codes that
-//! are not valid categories: a negative or non-integral code goes the node's default direction
-//! in kiln, while XGBoost sends negatives left and truncates fractions. NaN agrees (default).
+//! (pandas `cat.codes`), one float column per feature, unless the model records the category
+//! names (XGBoost >= 3.1, `cats.enc`, for pandas string categories): then the column takes the
+//! strings and an ordinal step turns them into the training codes (see `from_value` for unseen
+//! names). Differences from XGBoost for codes that are not valid categories: a negative or
+//! non-integral code goes the node's default direction in kiln, while XGBoost sends negatives
+//! left and truncates fractions. NaN agrees (default).
 
 use std::collections::BTreeMap;
 
@@ -35,7 +41,7 @@ use serde_json::Value;
 
 use crate::artifact::{
     Aggregate, CategorySplit, Content, Decision, ModelSpec, OutputSpec, OutputTransform, Precision, Provenance, SetGoes,
-    TreeEnsembleSpec, TreeSpec,
+    Step, TreeEnsembleSpec, TreeSpec, UnknownCategory,
 };
 use crate::error::{Error, Result};
 use crate::schema::{Column, ColumnType, Policy, Schema};
@@ -84,12 +90,14 @@ fn family(objective: &str) -> Result<Family> {
         // logitraw keeps base_score as a margin (XGBoost 3: predict(output_margin) starts from it).
         "binary:logitraw" => Family::LogitRaw,
         "multi:softprob" | "multi:softmax" => Family::Softmax,
-        "count:poisson" | "reg:gamma" | "reg:tweedie" => Family::Log,
+        // survival:cox predicts the hazard ratio exp(margin) (CoxRegression::PredTransform) and
+        // reads base_score through log (ProbToMargin), like the log-link objectives.
+        "count:poisson" | "reg:gamma" | "reg:tweedie" | "survival:cox" => Family::Log,
         other => {
             return Err(Error::invalid_model(format!(
                 "XGBoost objective '{other}' is not supported (supported: reg:squarederror, reg:squaredlogerror, \
                  reg:pseudohubererror, reg:absoluteerror, reg:logistic, binary:logistic, binary:logitraw, \
-                 multi:softprob, multi:softmax, count:poisson, reg:gamma, reg:tweedie)"
+                 multi:softprob, multi:softmax, count:poisson, reg:gamma, reg:tweedie, survival:cox)"
             )));
         }
     })
@@ -289,10 +297,77 @@ fn convert_tree(tree: &Value, at: &str, target: u32, n_features: usize) -> Resul
     Ok(spec)
 }
 
+/// The C ABI / command-line name of the JSON model format.
+pub const JSON_FORMAT_NAME: &str = "xgboost-json";
+/// The C ABI / command-line name of the UBJSON model format.
+pub const UBJ_FORMAT_NAME: &str = "xgboost-ubj";
+
 /// Import an XGBoost JSON model into an artifact.
 pub fn from_json(bytes: &[u8], opts: &XgbImportOptions) -> Result<Artifact> {
     let root: Value = serde_json::from_slice(bytes).map_err(|e| Error::malformed(format!("XGBoost model is not valid JSON: {e}")))?;
-    let learner = field(&root, "learner", "model")?;
+    from_value(&root, opts)
+}
+
+/// Import an XGBoost UBJSON model (`save_model("m.ubj")`, `save_raw("ubj")`) into an artifact.
+/// The document is the same as the JSON one, only encoded in binary; float32 values are
+/// stored as float32, so nothing is lost on the way.
+pub fn from_ubjson(bytes: &[u8], opts: &XgbImportOptions) -> Result<Artifact> {
+    let root = super::ubjson::decode(bytes).map_err(|e| e.context("XGBoost UBJSON model"))?;
+    from_value(&root, opts)
+}
+
+/// Category names per feature, from the model's `cats` (XGBoost >= 3.1 records the categories
+/// of pandas/arrow categorical columns seen in training): `enc[f]` holds, for a string feature,
+/// `values` (the UTF-8 bytes of all names, concatenated) and `offsets` (n + 1 boundaries). A
+/// feature's code is the position of its name in this list. `None` for a feature without
+/// recorded string categories (numeric, or categorical given as codes).
+fn category_names(model: &Value, n_features: usize) -> Result<Vec<Option<Vec<String>>>> {
+    let mut out = vec![None; n_features];
+    let Some(enc) = model.get("cats").and_then(|c| c.get("enc")).and_then(Value::as_array) else {
+        return Ok(out);
+    };
+    if enc.is_empty() {
+        return Ok(out);
+    }
+    if enc.len() != n_features {
+        return Err(bad(format!("cats.enc has {} entries for {n_features} features", enc.len())));
+    }
+    for (f, e) in enc.iter().enumerate() {
+        let at = format!("cats.enc[{f}]");
+        let offsets = match e.get("offsets") {
+            Some(_) => ints(e, "offsets", &at)?,
+            None => vec![],
+        };
+        if offsets.is_empty() {
+            // Numeric categories (a pandas category of numbers) carry values but no offsets:
+            // the host then passes the codes itself.
+            continue;
+        }
+        let bytes: Vec<u8> = ints(e, "values", &at)?
+            .into_iter()
+            .map(|b| u8::try_from(b).map_err(|_| bad(format!("{at}.values holds {b}, not a byte"))))
+            .collect::<Result<_>>()?;
+        let mut names = Vec::with_capacity(offsets.len().saturating_sub(1));
+        for w in offsets.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if a < 0 || b < a || b as usize > bytes.len() {
+                return Err(bad(format!("{at}.offsets are not increasing within the {} bytes", bytes.len())));
+            }
+            let name = std::str::from_utf8(&bytes[a as usize..b as usize]).map_err(|_| bad(format!("{at}: a category name is not UTF-8")))?;
+            names.push(name.to_owned());
+        }
+        if offsets[0] != 0 || *offsets.last().unwrap_or(&0) as usize != bytes.len() {
+            return Err(bad(format!("{at}.offsets do not span the {} bytes", bytes.len())));
+        }
+        out[f] = Some(names);
+    }
+    Ok(out)
+}
+
+/// The import proper, on the parsed document (JSON and UBJSON give the same one, so the same
+/// model gives the same artifact and fingerprint from either file).
+fn from_value(root: &Value, opts: &XgbImportOptions) -> Result<Artifact> {
+    let learner = field(root, "learner", "model")?;
     let version = match root.get("version").and_then(Value::as_array) {
         Some(v) => v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("."),
         None => String::new(),
@@ -453,16 +528,41 @@ pub fn from_json(bytes: &[u8], opts: &XgbImportOptions) -> Result<Artifact> {
         vec![OutputSpec::new(match fam {
             Family::Logistic => "probability",
             Family::LogitRaw => "margin",
+            Family::Log if objective == "survival:cox" => "hazard_ratio",
             _ => "prediction",
         })]
     };
 
+    // A categorical feature whose category names the model records takes strings: an ordinal
+    // step turns each into its training code, as XGBoost re-codes a pandas column by name.
+    // XGBoost 3.2 means to refuse a category not in the training set ("Found a category not in
+    // the training set", src/data/cat_container.h), but its binary search only notices one that
+    // sorts after every training category; any other unseen name silently takes the code of the
+    // training category that follows it in sorted order. kiln does not copy that accident: the
+    // column keeps the default `flag` policy, so such a row gets the status `unknown_category`
+    // (the ordinal step's `slot` code is never scored).
+    let names_per_feature = category_names(model, n_features)?;
     let mut columns = Vec::with_capacity(n_features);
-    for name in &features {
-        let mut c = Column::new(name.clone(), ColumnType::Float32);
-        // XGBoost accepts NaN/inf anywhere; missing values follow default directions.
-        c.policy.non_finite = Policy::Allow;
-        columns.push(c);
+    let mut pipeline = Vec::new();
+    for (name, cats) in features.iter().zip(&names_per_feature) {
+        match cats {
+            Some(cats) => {
+                columns.push(Column::new(name.clone(), ColumnType::Categorical).with_categories(cats.clone()));
+                pipeline.push(Step::Ordinal {
+                    column: name.clone(),
+                    categories: cats.clone(),
+                    unknown: UnknownCategory::Slot,
+                    unknown_value: None,
+                    output: None,
+                });
+            }
+            None => {
+                let mut c = Column::new(name.clone(), ColumnType::Float32);
+                // XGBoost accepts NaN/inf anywhere; missing values follow default directions.
+                c.policy.non_finite = Policy::Allow;
+                columns.push(c);
+            }
+        }
     }
 
     let mut params = BTreeMap::new();
@@ -485,7 +585,7 @@ pub fn from_json(bytes: &[u8], opts: &XgbImportOptions) -> Result<Artifact> {
 
     let content = Content {
         schema: Schema::new(columns),
-        pipeline: vec![],
+        pipeline,
         model: ModelSpec::TreeEnsemble(TreeEnsembleSpec {
             features,
             n_targets: n_groups,

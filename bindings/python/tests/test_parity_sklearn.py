@@ -488,6 +488,8 @@ def test_sklearn_model_saves_and_records_provenance(tmp_path):
     X, y = load_iris(return_X_y=True, as_frame=True)
     est = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
     model = kiln.from_sklearn(est, sample=X)
+    assert model.has_reference_profile
+    assert kiln.from_sklearn(est).has_reference_profile is False
     prov = model.provenance
     assert prov["library_version"] == sklearn.__version__
     assert prov["params"]["estimator"] == "RandomForestClassifier"

@@ -242,7 +242,7 @@ pub fn describe(a: &Artifact, format_version: &str) -> Value {
     })
 }
 
-fn render_text(a: &Artifact, format_version: &str) -> String {
+pub fn render_text(a: &Artifact, format_version: &str) -> String {
     let c = &a.content;
     let mut s = String::new();
     // Writing to a String cannot fail.

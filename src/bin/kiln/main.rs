@@ -1,14 +1,16 @@
 //! `kiln`: the command-line face of the engine.
 //!
 //! `kiln score` streams a CSV or Parquet file through a model in chunks and writes scores with a
-//! per-row status and reason; `kiln inspect` shows what an artifact holds; `kiln profile`,
-//! `kiln verify` and `kiln drift` profile a file, check it against a model's rules and
-//! reference profile, and measure its drift. Every failure prints
+//! per-row status and reason; `kiln inspect` shows what an artifact holds; `kiln import` turns an
+//! XGBoost or LightGBM model file into an artifact; `kiln profile`, `kiln verify` and
+//! `kiln drift` profile a file, check it against a model's rules and reference profile, and
+//! measure its drift. Every failure prints
 //! `error: <message>` to stderr and exits with a code derived from the kiln status (see
 //! [`EXIT_CODES`]); nothing panics at the user.
 
 mod checks;
 mod error;
+mod import;
 mod inspect;
 mod io;
 mod score;
@@ -57,6 +59,40 @@ enum Command {
     /// Measure a data file's drift against a model's reference profile (or a profile file).
     #[command(after_help = EXIT_CODES)]
     Drift(checks::DriftArgs),
+    /// Import an XGBoost (.json, .ubj) or LightGBM (.txt) model file into a kiln artifact.
+    #[command(after_help = EXIT_CODES)]
+    Import(ImportArgs),
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Library {
+    Xgboost,
+    Lightgbm,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The library that trained the model.
+    #[arg(long = "from", value_enum)]
+    pub from: Library,
+    /// The model file: XGBoost `save_model("m.json")` or `("m.ubj")`, LightGBM `save_model("m.txt")`.
+    pub model_file: PathBuf,
+    /// Where to write the artifact (.kiln).
+    #[arg(long, short = 'o')]
+    pub output: PathBuf,
+    /// Keep boosting iterations BEGIN:END only (END exclusive, empty = the last), as XGBoost's
+    /// `iteration_range`; for LightGBM only 0:N, as `num_iteration=N`.
+    #[arg(long, value_name = "BEGIN:END")]
+    pub iterations: Option<String>,
+    /// XGBoost: keep iterations up to the model's best_iteration (early stopping).
+    #[arg(long, conflicts_with = "iterations")]
+    pub best_iteration: bool,
+    /// Input column names to use instead of the model's, comma-separated, one per feature.
+    #[arg(long, value_delimiter = ',')]
+    pub feature_names: Option<Vec<String>>,
+    /// Print what the artifact holds (as `kiln inspect` does) after writing it.
+    #[arg(long)]
+    pub inspect: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -124,6 +160,7 @@ fn main() -> ExitCode {
         Command::Profile(args) => checks::profile(&args),
         Command::Verify(args) => checks::verify(&args),
         Command::Drift(args) => checks::drift(&args),
+        Command::Import(args) => import::run(&args).map(|()| 0),
     });
     match result {
         Ok(Ok(code)) => ExitCode::from(code),

@@ -31,6 +31,7 @@ from ._errors import (
     PanicError,
     UnsupportedVersionError,
 )
+from ._import import from_lightgbm, from_xgboost
 from ._model import Model, ScoreResult, load
 from ._profile import ColumnSummary, DriftFinding, DriftReport, Mover, Profile
 from ._sklearn import UnsupportedEstimatorError, from_sklearn
@@ -106,7 +107,9 @@ __all__ = [
     "ScoreResult",
     "UnsupportedEstimatorError",
     "UnsupportedVersionError",
+    "from_lightgbm",
     "from_sklearn",
+    "from_xgboost",
     "library_path",
     "library_version",
     "load",

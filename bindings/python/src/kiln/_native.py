@@ -62,6 +62,7 @@ PROTOTYPES = {
     "kiln_row_status_description": (c_char_p, [c_int32]),
     "kiln_model_load": (_status, [c_char_p, c_char_p, POINTER(_handle)]),
     "kiln_model_load_bytes": (_status, [_ptr, c_size_t, c_char_p, POINTER(_handle)]),
+    "kiln_model_import_with": (_status, [c_char_p, _ptr, c_size_t, c_char_p, POINTER(_handle)]),
     "kiln_model_free": (None, [_handle]),
     "kiln_model_fingerprint": (_status, [_handle, POINTER(c_char_p)]),
     "kiln_model_num_outputs": (_status, [_handle, POINTER(c_size_t)]),

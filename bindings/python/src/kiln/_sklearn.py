@@ -841,9 +841,8 @@ def from_sklearn(estimator: Any, sample: Any = None) -> Any:
     content = export_content(estimator)
     artifact = {"format": "kiln", "format_version": "1.0", "content": content}
     model = load(json.dumps(artifact, allow_nan=False).encode("utf-8"))
-    if sample is not None and hasattr(model, "with_reference_profile"):
+    if sample is not None:
         profiled = model.with_reference_profile(sample)
-        if profiled is not None and profiled is not model:
-            model.close()
-            model = profiled
+        model.close()
+        model = profiled
     return model
