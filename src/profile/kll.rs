@@ -14,6 +14,20 @@
 //! SplitMix64 stream whose state lives in the sketch (and in its serialized form), started from
 //! a fixed seed.
 //!
+//! **Sampling the bottom levels.** Sorting every value once at level 0 is most of a sketch's
+//! cost. KLL16 (§3) notes that the lowest compactors, whose capacity has shrunk to the minimum,
+//! can be replaced by a sampler without changing the error's order. kiln does that once the
+//! sketch has seen enough values for it not to matter: with `w = 2^s`, each run of `w`
+//! consecutive values keeps one of them, chosen by the seeded coin, at weight `w`, and the
+//! levels above count from weight `w`. `s` grows by one (the bottom level compacted away) each
+//! time `n` passes `2^(s+1) ·` [`SAMPLE_VALUES_PER_WEIGHT`]. A run changes any rank query by a
+//! zero-mean amount of variance at most `w²/4`; summed, the sampler's normalized rank variance
+//! stays under `1 / (8 · SAMPLE_VALUES_PER_WEIGHT)`, about 29% of the compactions' a-priori
+//! variance at k = 200 (so the a-priori bound grows by at most 13%, and
+//! [`KllSketch::normalized_rank_error`] says so), while at 1,000,000 values only one in eight
+//! values reaches a sort. Retained weights then add up to about `n` rather than exactly, so
+//! ranks are normalized by the retained weight.
+//!
 //! Besides the classic a-priori bound ([`KllSketch::normalized_rank_error`]), the sketch keeps
 //! the exact sum of squared compaction weights. Each compaction of a level of weight `w` changes
 //! any rank query by `0` or `±w` with a fair coin (KLL16, §2), independently of the others, so
@@ -30,8 +44,11 @@ const MIN_K: u16 = 8;
 const MIN_LEVEL_CAPACITY: usize = 8;
 /// Seed of the compaction coin of every new sketch: fixed so that profiles are reproducible.
 const COIN_SEED: u64 = 0x6b69_6c6e_5f6b_6c6c; // "kiln_kll"
-/// Levels are capped so that weights (`2^level`) fit a u64.
+/// Levels are capped so that weights (`2^(sample level + level)`) fit a u64.
 const MAX_LEVELS: usize = 61;
+/// Values seen per unit of sample weight before the sampler may double its weight (see the
+/// module doc): weight `2^s` once `n >= 2^s · 16384`.
+pub const SAMPLE_VALUES_PER_WEIGHT: u64 = 16_384;
 
 /// A mergeable quantile sketch of finite `f64` values.
 #[derive(Debug, Clone)]
@@ -40,8 +57,15 @@ pub struct KllSketch {
     n: u64,
     min: f64,
     max: f64,
-    /// `levels[h]` holds items of weight `2^h`. Level 0 is unsorted; every other level is sorted.
+    /// `levels[h]` holds items of weight `2^(sample_level + h)`. Level 0 is unsorted; every
+    /// other level is sorted.
     levels: Vec<Vec<f64>>,
+    /// `s`: values reach level 0 one per run of `2^s` (0: every value).
+    sample_level: u8,
+    /// Values of the current run already seen (`< 2^s`).
+    sample_pos: u64,
+    /// Position in the current run of the value it keeps (`< 2^s`).
+    sample_pick: u64,
     /// SplitMix64 state of the compaction coin.
     coin: u64,
     /// Σ w² over all compactions that built this sketch (in squared counts).
@@ -60,6 +84,9 @@ impl PartialEq for KllSketch {
             && self.min() == other.min()
             && self.max() == other.max()
             && self.levels == other.levels
+            && self.sample_level == other.sample_level
+            && self.sample_pos == other.sample_pos
+            && self.sample_pick == other.sample_pick
             && self.coin == other.coin
             && self.rank_variance == other.rank_variance
     }
@@ -133,6 +160,9 @@ impl KllSketch {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             levels: vec![Vec::new()],
+            sample_level: 0,
+            sample_pos: 0,
+            sample_pick: 0,
             coin: COIN_SEED,
             rank_variance: 0.0,
             capacity: total_capacity(k, 1),
@@ -165,9 +195,22 @@ impl KllSketch {
     }
 
     /// The a-priori normalized rank error at 99% confidence for this `k`, from the empirical fit
-    /// published by Apache DataSketches (`2.296 / k^0.9723`, single-rank queries).
+    /// published by Apache DataSketches (`2.296 / k^0.9723`, single-rank queries); once the
+    /// sampler is on, widened by the sampler's share of the variance (see the module doc).
     pub fn normalized_rank_error(&self) -> f64 {
-        2.296 / f64::from(self.k).powf(0.9723)
+        let compactions = 2.296 / f64::from(self.k).powf(0.9723);
+        if self.sample_level == 0 {
+            return compactions;
+        }
+        // 99% two-sided normal quantile: the fit's bound as a standard deviation.
+        const Z99: f64 = 2.576;
+        let sampler_variance = 1.0 / (8.0 * SAMPLE_VALUES_PER_WEIGHT as f64);
+        compactions * (1.0 + sampler_variance / (compactions / Z99).powi(2)).sqrt()
+    }
+
+    /// Weight of one value at the bottom level: `2^s`, 1 until the sampler is on.
+    pub fn sample_weight(&self) -> u64 {
+        1u64 << self.sample_level
     }
 
     /// Upper bound on the standard deviation of this sketch's normalized rank error for any one
@@ -183,32 +226,112 @@ impl KllSketch {
 
     /// Add values in order; non-finite values are skipped.
     pub fn update_many(&mut self, values: &[f64]) {
-        let mut rest = values;
-        while !rest.is_empty() {
-            if self.retained >= self.capacity {
-                self.compress_once();
-                continue;
-            }
-            let take = (self.capacity - self.retained).min(rest.len());
-            let (now, later) = rest.split_at(take);
-            let level0 = &mut self.levels[0];
-            let before = level0.len();
-            for &x in now {
-                if x.is_finite() {
-                    level0.push(x);
-                    self.min = self.min.min(x);
-                    self.max = self.max.max(x);
-                }
-            }
-            let added = level0.len() - before;
-            self.n += added as u64;
-            self.retained += added;
-            rest = later;
+        if values.iter().all(|x| x.is_finite()) {
+            self.update_finite(values);
+        } else {
+            let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+            self.update_finite(&finite);
         }
     }
 
-    fn weight(h: usize) -> u64 {
-        1u64 << h
+    /// Add finite values in order (the profile has already set non-finite values apart).
+    pub(crate) fn update_finite(&mut self, values: &[f64]) {
+        debug_assert!(values.iter().all(|x| x.is_finite()));
+        if let Some((lo, hi)) = min_max(values) {
+            self.min = self.min.min(lo);
+            self.max = self.max.max(hi);
+        }
+        let mut rest = values;
+        while !rest.is_empty() {
+            if self.sample_pos == 0 && self.n >= self.next_sample_level_at() && self.can_raise() {
+                self.raise_sample_level();
+                continue;
+            }
+            if self.sample_level == 0 {
+                if self.retained >= self.capacity {
+                    self.compress_once();
+                    continue;
+                }
+                let until_raise = match self.next_sample_level_at().checked_sub(self.n) {
+                    Some(d) if d > 0 => usize::try_from(d).unwrap_or(usize::MAX),
+                    _ => usize::MAX,
+                };
+                let take = (self.capacity - self.retained).min(rest.len()).min(until_raise);
+                self.levels[0].extend_from_slice(&rest[..take]);
+                self.n += take as u64;
+                self.retained += take;
+                rest = &rest[take..];
+            } else {
+                let w = self.sample_weight();
+                if self.sample_pos == 0 {
+                    self.sample_pick = splitmix64(&mut self.coin) & (w - 1);
+                    let wf = w as f64;
+                    self.rank_variance += wf * wf / 4.0;
+                }
+                let in_run = (w - self.sample_pos).min(rest.len() as u64);
+                if (self.sample_pos..self.sample_pos + in_run).contains(&self.sample_pick) {
+                    let x = rest[(self.sample_pick - self.sample_pos) as usize];
+                    self.push_level0(x);
+                }
+                self.sample_pos = (self.sample_pos + in_run) % w;
+                self.n += in_run;
+                rest = &rest[in_run as usize..];
+            }
+        }
+    }
+
+    fn push_level0(&mut self, x: f64) {
+        if self.retained >= self.capacity {
+            self.compress_once();
+        }
+        self.levels[0].push(x);
+        self.retained += 1;
+    }
+
+    /// `n` from which the sampler may take one value per `2^(s+1)`.
+    fn next_sample_level_at(&self) -> u64 {
+        (2u64 << self.sample_level).saturating_mul(SAMPLE_VALUES_PER_WEIGHT)
+    }
+
+    fn can_raise(&self) -> bool {
+        usize::from(self.sample_level) + self.levels.len() + 1 < MAX_LEVELS
+    }
+
+    /// Double the sampler's weight: compact level 0 into level 1 and let level 1 become the
+    /// bottom. A value left over by an odd count moves up at double weight or goes, on a fair
+    /// coin (unbiased, variance `w²`). A run in progress is closed: it kept its value with
+    /// probability (values seen)/w, at weight w, so it stays unbiased.
+    fn raise_sample_level(&mut self) {
+        if self.levels.len() == 1 {
+            self.levels.push(Vec::new());
+            self.capacity = total_capacity(self.k, self.levels.len());
+        }
+        if self.levels[0].len() >= 2 {
+            self.compact_level(0);
+        }
+        if let Some(x) = self.levels[0].pop() {
+            let w = self.weight(0) as f64;
+            self.rank_variance += w * w;
+            if splitmix64(&mut self.coin) & 1 == 1 {
+                let up = &mut self.levels[1];
+                let at = up.partition_point(|&v| v < x);
+                up.insert(at, x);
+            } else {
+                self.retained -= 1;
+            }
+        }
+        self.levels.remove(0);
+        self.sample_level += 1;
+        self.sample_pos = 0;
+        self.sample_pick = 0;
+        self.capacity = total_capacity(self.k, self.levels.len());
+        while self.retained > self.capacity {
+            self.compress_once();
+        }
+    }
+
+    fn weight(&self, h: usize) -> u64 {
+        1u64 << (usize::from(self.sample_level) + h)
     }
 
     /// Free space: one bottom-up pass compacting every level at or over its capacity (KLL16's
@@ -221,7 +344,7 @@ impl KllSketch {
             let num_levels = self.levels.len();
             if self.levels[h].len() >= level_capacity(self.k, num_levels, h) {
                 if h + 1 == num_levels {
-                    if num_levels >= MAX_LEVELS {
+                    if num_levels + usize::from(self.sample_level) >= MAX_LEVELS {
                         // Unreachable for any u64 count of values; keep the sketch valid regardless.
                         break;
                     }
@@ -262,15 +385,34 @@ impl KllSketch {
         std::mem::swap(&mut upper[0], &mut self.scratch);
         level.truncate(keep);
         self.retained -= pairs;
-        let w = Self::weight(h) as f64;
+        let w = self.weight(h) as f64;
         self.rank_variance += w * w;
     }
 
-    /// Merge another sketch into this one (same `k` required; the caller checks).
+    /// Merge another sketch into this one (same `k` required; the caller checks). Levels are
+    /// aligned by weight: the sketch with the lighter bottom level is first raised to the other's
+    /// sample weight.
     pub fn merge(&mut self, other: &KllSketch) {
         if other.n == 0 {
             return;
         }
+        if other.sample_level > self.sample_level {
+            while self.sample_level < other.sample_level {
+                self.raise_sample_level();
+            }
+        } else if other.sample_level < self.sample_level {
+            let mut raised = other.clone();
+            while raised.sample_level < self.sample_level {
+                raised.raise_sample_level();
+            }
+            return self.merge_aligned(&raised);
+        }
+        self.merge_aligned(other);
+    }
+
+    /// Merge a sketch of the same sample weight.
+    fn merge_aligned(&mut self, other: &KllSketch) {
+        debug_assert_eq!(self.sample_level, other.sample_level);
         while self.levels.len() < other.levels.len() {
             self.levels.push(Vec::new());
         }
@@ -297,7 +439,7 @@ impl KllSketch {
     pub fn sorted_view(&self) -> SortedView {
         let mut items: Vec<(f64, u64)> = Vec::with_capacity(self.retained);
         for (h, level) in self.levels.iter().enumerate() {
-            let w = Self::weight(h);
+            let w = self.weight(h);
             items.extend(level.iter().map(|&x| (x, w)));
         }
         items.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -309,7 +451,7 @@ impl KllSketch {
             values.push(x);
             cumulative.push(acc);
         }
-        SortedView { values, cumulative, n: self.n, min: self.min, max: self.max }
+        SortedView { values, cumulative, n: self.n, total_weight: acc, min: self.min, max: self.max }
     }
 
     /// Estimated inclusive rank of `x` (share of values `<= x`), `None` when empty.
@@ -330,6 +472,8 @@ pub struct SortedView {
     /// Cumulative weight up to and including `values[i]`.
     cumulative: Vec<u64>,
     n: u64,
+    /// Sum of retained weights: `n` exactly until the sampler is on, about `n` after.
+    total_weight: u64,
     min: f64,
     max: f64,
 }
@@ -343,14 +487,14 @@ impl SortedView {
     }
     /// Share of values `<= x` (the inclusive normalized rank).
     pub fn rank(&self, x: f64) -> f64 {
-        if self.n == 0 {
+        if self.n == 0 || self.total_weight == 0 {
             return 0.0;
         }
         if x >= self.max {
             return 1.0;
         }
         let i = self.values.partition_point(|&v| v <= x);
-        if i == 0 { 0.0 } else { self.cumulative[i - 1] as f64 / self.n as f64 }
+        if i == 0 { 0.0 } else { self.cumulative[i - 1] as f64 / self.total_weight as f64 }
     }
     /// Smallest retained value whose inclusive rank reaches `q` (`q <= 0` gives the minimum,
     /// `q >= 1` the maximum). NaN when empty.
@@ -364,14 +508,14 @@ impl SortedView {
         if q >= 1.0 {
             return self.max;
         }
-        let target = q * self.n as f64;
+        let target = q * self.total_weight as f64;
         let i = self.cumulative.partition_point(|&c| (c as f64) < target);
         self.values.get(i).copied().unwrap_or(self.max)
     }
     /// The distinct retained values and the inclusive rank at each (for integrals over the
     /// sketch's distribution).
     pub fn steps(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        let n = self.n as f64;
+        let n = self.total_weight as f64;
         self.values.iter().zip(&self.cumulative).enumerate().filter_map(move |(i, (&x, &c))| {
             // Only the last of a run of equal values carries the rank of that value.
             let last = self.values.get(i + 1).is_none_or(|&next| next != x);
@@ -394,6 +538,39 @@ struct KllWire {
     coin: u64,
     rank_variance: f64,
     levels: Vec<Vec<f64>>,
+    /// The sampler's state; absent (zero) until it is on, so sketches of fewer values read as
+    /// they always did.
+    #[serde(default, skip_serializing_if = "is_zero_u8")]
+    sample_level: u8,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    sample_pos: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    sample_pick: u64,
+}
+
+fn is_zero_u8(x: &u8) -> bool {
+    *x == 0
+}
+fn is_zero_u64(x: &u64) -> bool {
+    *x == 0
+}
+
+/// Smallest and largest of finite values, `None` for none; four lanes so the compiler keeps
+/// the comparisons in vector registers.
+fn min_max(values: &[f64]) -> Option<(f64, f64)> {
+    let first = *values.first()?;
+    let (mut lo, mut hi) = ([first; 4], [first; 4]);
+    let chunks = values.chunks_exact(4);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for i in 0..4 {
+            lo[i] = lo[i].min(c[i]);
+            hi[i] = hi[i].max(c[i]);
+        }
+    }
+    let lo = tail.iter().chain(&lo).copied().fold(f64::INFINITY, f64::min);
+    let hi = tail.iter().chain(&hi).copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((lo, hi))
 }
 
 impl Serialize for KllSketch {
@@ -406,6 +583,9 @@ impl Serialize for KllSketch {
             coin: self.coin,
             rank_variance: self.rank_variance,
             levels: self.levels.clone(),
+            sample_level: self.sample_level,
+            sample_pos: self.sample_pos,
+            sample_pick: self.sample_pick,
         }
         .serialize(s)
     }
@@ -423,8 +603,16 @@ impl KllSketch {
         if w.k < MIN_K {
             return Err(format!("quantile sketch: k = {} is below {MIN_K}", w.k));
         }
-        if w.levels.is_empty() || w.levels.len() > MAX_LEVELS {
-            return Err(format!("quantile sketch: {} levels (expected 1 to {MAX_LEVELS})", w.levels.len()));
+        if w.levels.is_empty() || w.levels.len() + usize::from(w.sample_level) > MAX_LEVELS {
+            return Err(format!(
+                "quantile sketch: {} levels above sample level {} (at most {MAX_LEVELS} in all)",
+                w.levels.len(),
+                w.sample_level
+            ));
+        }
+        let run = 1u64 << w.sample_level;
+        if w.sample_pos >= run || w.sample_pick >= run {
+            return Err(format!("quantile sketch: sampler position {} / pick {} outside its run of {run}", w.sample_pos, w.sample_pick));
         }
         if !(w.rank_variance.is_finite() && w.rank_variance >= 0.0) {
             return Err("quantile sketch: rank_variance must be a finite non-negative number".into());
@@ -437,10 +625,18 @@ impl KllSketch {
             if h > 0 && level.windows(2).any(|p| p[0] > p[1]) {
                 return Err(format!("quantile sketch: level {h} is not sorted"));
             }
-            weight += level.len() as u128 * (1u128 << h);
+            weight += level.len() as u128 * (1u128 << (h + usize::from(w.sample_level)));
         }
-        if weight != u128::from(w.n) {
+        if w.sample_level == 0 && weight != u128::from(w.n) {
             return Err(format!("quantile sketch: retained weight {weight} differs from n = {}", w.n));
+        }
+        if w.sample_level > 0 && (weight == 0 || w.n < SAMPLE_VALUES_PER_WEIGHT << w.sample_level) {
+            return Err(format!(
+                "quantile sketch: sample level {} with n = {} and retained weight {weight} (the sampler starts at n = {})",
+                w.sample_level,
+                w.n,
+                SAMPLE_VALUES_PER_WEIGHT << w.sample_level
+            ));
         }
         let retained: usize = w.levels.iter().map(Vec::len).sum();
         let capacity = total_capacity(w.k, w.levels.len());
@@ -458,7 +654,21 @@ impl KllSketch {
             }
             _ => return Err("quantile sketch: min and max must be present exactly when n > 0".into()),
         };
-        Ok(KllSketch { k: w.k, n: w.n, min, max, levels: w.levels, coin: w.coin, rank_variance: w.rank_variance, capacity, retained, scratch: Vec::new() })
+        Ok(KllSketch {
+            k: w.k,
+            n: w.n,
+            min,
+            max,
+            levels: w.levels,
+            sample_level: w.sample_level,
+            sample_pos: w.sample_pos,
+            sample_pick: w.sample_pick,
+            coin: w.coin,
+            rank_variance: w.rank_variance,
+            capacity,
+            retained,
+            scratch: Vec::new(),
+        })
     }
 }
 

@@ -50,15 +50,31 @@ impl Moments {
         if xs.is_empty() {
             return;
         }
+        // Four accumulators per sum: one chain of dependent adds would cost a full add latency
+        // per value; four let the compiler keep them in one vector register.
+        const L: usize = 4;
         let n = xs.len() as f64;
-        let mean = xs.iter().sum::<f64>() / n;
-        let (mut m2, mut lo, mut hi) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
-        for &x in xs {
-            let d = x - mean;
-            m2 += d * d;
-            lo = lo.min(x);
-            hi = hi.max(x);
+        let chunks = xs.chunks_exact(L);
+        let tail = chunks.remainder();
+        let mut sum = [0.0; L];
+        for c in chunks.clone() {
+            for i in 0..L {
+                sum[i] += c[i];
+            }
         }
+        let mean = (sum.iter().sum::<f64>() + tail.iter().sum::<f64>()) / n;
+        let (mut m2, mut lo, mut hi) = ([0.0; L], [f64::INFINITY; L], [f64::NEG_INFINITY; L]);
+        for c in chunks {
+            for i in 0..L {
+                let d = c[i] - mean;
+                m2[i] += d * d;
+                lo[i] = lo[i].min(c[i]);
+                hi[i] = hi[i].max(c[i]);
+            }
+        }
+        let m2 = m2.iter().sum::<f64>() + tail.iter().map(|&x| (x - mean) * (x - mean)).sum::<f64>();
+        let lo = tail.iter().chain(&lo).copied().fold(f64::INFINITY, f64::min);
+        let hi = tail.iter().chain(&hi).copied().fold(f64::NEG_INFINITY, f64::max);
         self.merge(&Moments { count: xs.len() as u64, mean, m2, min: lo, max: hi });
     }
 
