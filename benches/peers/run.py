@@ -782,10 +782,14 @@ def main() -> None:
           "single row = median per one-row call; load = median of 5 (7 for the C ABI).")
     for result in results:
         print_table(result, ARGS.rows)
+    import memory  # next to this file
+
+    mem = memory.measure(work, cache, ARGS.models)
+    memory.print_table(mem)
     if ARGS.out:
         doc = {"rows": ARGS.rows, "threads": ARGS.threads, "train_rows": ARGS.train_rows, "cores": os.cpu_count(),
                "machine": platform.machine(), "versions": versions, "memory_bandwidth": bw, "models": results,
-               "command": " ".join(sys.argv)}
+               "resident_memory_bytes": mem, "command": " ".join(sys.argv)}
         ARGS.out.write_text(json.dumps(doc, indent=2, default=float))
         print(f"\nresults written to {ARGS.out}")
 
