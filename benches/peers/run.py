@@ -68,6 +68,8 @@ def parse_args() -> argparse.Namespace:
         ap.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
     if args.threads < 1:
         ap.error("--threads must be at least 1")
+    if args.out is not None and not args.out.is_absolute():
+        args.out = Path(os.environ.get("KILN_PEERS_CALLER_DIR", ".")) / args.out
     return args
 
 

@@ -43,6 +43,8 @@ libdir="$(dirname "$lib")"
 "${CC:-cc}" -O2 -std=c11 -Wall -Wextra -I "$root/include" -o "$work/kiln_capi" "$here/kiln_capi.c" \
   -L "$libdir" -lkiln -Wl,-rpath,"$libdir" -lm
 
+# run.py works in $work; relative paths the caller gave (--out) stay relative to the caller.
+export KILN_PEERS_CALLER_DIR="$PWD"
 cd "$work"
 unset KILN_DEV_LIBRARY
 exec "$venv/bin/python" "$here/run.py" --capi "$work/kiln_capi" --work "$work" "$@"
