@@ -115,6 +115,8 @@ struct Acc<'a> {
     out: Vec<f64>,
     counts: BTreeMap<(i32, i32), u64>,
     defaults: Vec<u64>,
+    /// Rows of the current column a rule may apply to (see `NumericCheck::attention`).
+    attention: Vec<usize>,
 }
 
 impl Scorer {
@@ -237,6 +239,7 @@ impl Scorer {
             out: vec![0.0; k * block_rows],
             counts: BTreeMap::new(),
             defaults: vec![0; self.plan.inputs.len()],
+            attention: Vec::with_capacity(block_rows),
         };
         let merge = |mut a: (BTreeMap<(i32, i32), u64>, Vec<u64>), b: (BTreeMap<(i32, i32), u64>, Vec<u64>)| {
             for (key, v) in b.0 {
@@ -377,12 +380,12 @@ impl Scorer {
                 (Input::Numeric { slot, check }, Bound::Num(v)) => {
                     v.fill(job.start, block.num_mut(*slot));
                     if !check.trivial {
-                        for i in 0..len {
-                            let x = &mut block.num_mut(*slot)[i];
-                            match check.check(x) {
+                        let (xs, mut flags) = block.num_into_flagged(*slot, *slot);
+                        for &i in check.attention(xs, &mut acc.attention) {
+                            match check.check(&mut xs[i]) {
                                 Finding::Fine => {}
                                 Finding::Defaulted => acc.defaults[col_idx] += 1,
-                                Finding::Flag(s) | Finding::Reject(s) => block.flag(i, s, reason),
+                                Finding::Flag(s) | Finding::Reject(s) => flags.flag(i, s, reason),
                             }
                         }
                     }

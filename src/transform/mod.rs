@@ -92,6 +92,27 @@ impl<'a> Block<'a> {
         self.num_mut(dst)
     }
 
+    /// `dst[i] = f(src[i])` over the block's rows, in place when `src == dst`. One pass that
+    /// reads one slot and writes another, where [`Block::num_into`] copies and then rewrites.
+    #[inline]
+    pub fn num_map(&mut self, src: usize, dst: usize, f: impl Fn(f64) -> f64) {
+        let (cap, len) = (self.cap, self.len);
+        if src == dst {
+            self.num[dst * cap..dst * cap + len].iter_mut().for_each(|x| *x = f(*x));
+            return;
+        }
+        let (from, to) = if src < dst {
+            let (lo, hi) = self.num.split_at_mut(dst * cap);
+            (&lo[src * cap..src * cap + len], &mut hi[..len])
+        } else {
+            let (lo, hi) = self.num.split_at_mut(src * cap);
+            (&hi[..len], &mut lo[dst * cap..dst * cap + len])
+        };
+        for (d, &x) in to.iter_mut().zip(from) {
+            *d = f(x);
+        }
+    }
+
     /// Like [`Block::num_into`], also lending the row flags so a step can flag rows as it goes.
     #[inline]
     pub fn num_into_flagged(&mut self, src: usize, dst: usize) -> (&mut [f64], Flags<'_>) {

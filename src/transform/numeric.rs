@@ -32,23 +32,9 @@ impl NumericStep {
     pub fn apply(&self, block: &mut Block<'_>) {
         let reason = self.reason;
         match &self.op {
-            NumericOp::Impute(v) => {
-                for x in block.num_into(self.src, self.dst) {
-                    if x.is_nan() {
-                        *x = *v;
-                    }
-                }
-            }
-            &NumericOp::StandardScale { mean, scale } => {
-                for x in block.num_into(self.src, self.dst) {
-                    *x = (*x - mean) / scale;
-                }
-            }
-            &NumericOp::MinMaxScale { scale, offset } => {
-                for x in block.num_into(self.src, self.dst) {
-                    *x = *x * scale + offset;
-                }
-            }
+            &NumericOp::Impute(v) => block.num_map(self.src, self.dst, |x| if x.is_nan() { v } else { x }),
+            &NumericOp::StandardScale { mean, scale } => block.num_map(self.src, self.dst, |x| (x - mean) / scale),
+            &NumericOp::MinMaxScale { scale, offset } => block.num_map(self.src, self.dst, |x| x * scale + offset),
             &NumericOp::Clip { min, max } => {
                 for x in block.num_into(self.src, self.dst) {
                     // NaN fails both comparisons and stays NaN.

@@ -141,6 +141,32 @@ impl NumericCheck {
 
     /// Check (and possibly replace) one value.
     #[inline]
+    /// The positions in `xs` that are not plainly fine (null, infinite or outside
+    /// `[min, max]`), written into `out` (cleared first) and returned: only they need
+    /// [`NumericCheck::check`]. Eight values at a time, with no branch per value, so the usual
+    /// clean block costs a vectorized compare instead of a rule walk per value.
+    pub fn attention<'o>(&self, xs: &[f64], out: &'o mut Vec<usize>) -> &'o [usize] {
+        const W: usize = 8;
+        out.clear();
+        let (lo, hi) = (self.min, self.max);
+        let fine = |x: f64| x >= lo && x <= hi && x.abs() < f64::INFINITY;
+        let chunks = xs.chunks_exact(W);
+        let tail = chunks.remainder();
+        for (c, chunk) in chunks.enumerate() {
+            let mut mask = 0u32;
+            for (j, &x) in chunk.iter().enumerate() {
+                mask |= u32::from(!fine(x)) << j;
+            }
+            while mask != 0 {
+                out.push(c * W + mask.trailing_zeros() as usize);
+                mask &= mask - 1;
+            }
+        }
+        let base = xs.len() - tail.len();
+        out.extend(tail.iter().enumerate().filter(|&(_, &x)| !fine(x)).map(|(j, _)| base + j));
+        out
+    }
+
     pub fn check(&self, x: &mut f64) -> Finding {
         let (policy, status) = if x.is_nan() {
             (self.null, RowStatus::Null)
@@ -199,6 +225,40 @@ impl CategoricalCheck {
             Policy::Default => {
                 *code = self.default;
                 Finding::Defaulted
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attention_finds_exactly_the_values_a_rule_may_apply_to() {
+        let check = NumericCheck {
+            null: Policy::Flag,
+            non_finite: Policy::Flag,
+            out_of_range: Policy::Flag,
+            min: -1.0,
+            max: 2.0,
+            default: 0.0,
+            trivial: false,
+        };
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.5, 2.5, -1.0, 2.0, 0.5];
+        let mut state = 7u64;
+        let mut out = Vec::new();
+        // Every length around the 8-wide chunks, specials anywhere (chunk bodies and tails).
+        for len in 0..40 {
+            for _ in 0..20 {
+                let xs: Vec<f64> = (0..len)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        specials[(state >> 33) as usize % specials.len()]
+                    })
+                    .collect();
+                let expected: Vec<usize> = (0..len).filter(|&i| check.check(&mut xs[i].clone()) != Finding::Fine).collect();
+                assert_eq!(check.attention(&xs, &mut out), expected.as_slice(), "{xs:?}");
             }
         }
     }
