@@ -6,6 +6,8 @@
 //!   `kiln_batch_add_column` over the row, `kiln_model_score`, `kiln_batch_free`; each
 //!   iteration takes the next of 1,024 rows.
 //! - `ffi/single_row/score`: `kiln_model_score` alone on a one-row batch built once.
+//! - `ffi/single_row/score_row`: `kiln_model_score_row` on 50 doubles, no batch; each
+//!   iteration takes the next of 1,024 rows.
 //! - `ffi/batch/rows=10000`: a 10k-row batch at one thread, to set against `trees/500x8`'s
 //!   Rust-API figure for the same size (the ABI's per-call cost spread over a batch).
 //!
@@ -136,6 +138,21 @@ fn single_row(c: &mut Criterion) {
     });
     // SAFETY: the batch from `cols.batch`, freed once, while `cols` is alive.
     unsafe { kiln_batch_free(batch) };
+
+    // The row as a service holds it: 50 doubles in schema order, no batch at all.
+    let rows: Vec<Vec<f64>> = (0..cols.n_rows).map(|i| cols.values.iter().map(|c| c[i]).collect()).collect();
+    let mut row = 0;
+    group.bench_function("score_row", |b| {
+        b.iter(|| {
+            row = (row + 1) % rows.len();
+            let values = &rows[row];
+            let (mut st, mut reason) = (0i32, 0i32);
+            // SAFETY: live model; `values` readable for its length; one-output buffers.
+            let s = unsafe { kiln_model_score_row(model.0, values.as_ptr(), values.len(), scores.as_mut_ptr(), 1, &mut st, &mut reason) };
+            check(s, "kiln_model_score_row");
+            black_box(scores[0])
+        })
+    });
     group.finish();
 }
 

@@ -747,6 +747,30 @@ KilnStatus kiln_report_json(const struct KilnReport *report, const char **out);
  */
 void kiln_report_free(struct KilnReport *report);
 
+/*
+ Score one row given as `n_values` numbers in schema order (`values[j]` for schema column
+ `j`: integers and booleans as numbers, dates as days since 1970-01-01, timestamps as
+ fractional days; NaN for null), on the calling thread, with no batch and, once a thread has
+ scored a row of a model of this shape, no allocation. The row meets the same rules and gets
+ the same scores as in a one-row batch through `kiln_model_score`. `scores` receives the
+ model's outputs (`scores_len >= num_outputs`; NaN when the row is not scored); `status`
+ (nullable) its `KilnRowStatus`; `reason` (nullable) its reason id (-1 for none). Models with
+ string (categorical) inputs, a wrong `n_values`, or a row breaking a `reject` rule
+ (`KILN_STATUS_BATCH_REJECTED`) are errors, and nothing is written.
+
+ # Safety
+ `model` is a live handle; `values` is readable for `n_values` doubles; `scores` is writable
+ for `scores_len` doubles; `status` and `reason` are NULL or writable for one `int32_t`; no
+ buffer overlaps another.
+ */
+KilnStatus kiln_model_score_row(const struct KilnModel *model,
+                                const double *values,
+                                size_t n_values,
+                                double *scores,
+                                size_t scores_len,
+                                int32_t *status,
+                                int32_t *reason);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

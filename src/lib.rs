@@ -29,7 +29,7 @@ pub mod verify;
 pub use artifact::Artifact;
 pub use batch::Batch;
 pub use error::{Error, KilnStatus, Result};
-pub use scorer::{ReasonCount, ScoreOptions, ScoreReport, Scorer, Scores};
+pub use scorer::{ReasonCount, RowOutcome, ScoreOptions, ScoreReport, Scorer, Scores};
 pub use verify::RowStatus;
 
 /// The library version (Cargo package version).

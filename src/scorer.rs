@@ -20,6 +20,20 @@ use crate::schema::Policy;
 use crate::transform::Block;
 use crate::verify::{Finding, RowStatus};
 
+thread_local! {
+    /// One-row scratch for [`Scorer::score_row`] (numeric models only: no categorical views).
+    static ROW_BLOCK: std::cell::RefCell<Option<Block<'static>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// What became of one row scored by [`Scorer::score_row`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowOutcome {
+    /// A `RowStatus` code: 0 scored, otherwise the outputs are NaN.
+    pub status: i32,
+    /// Reason id (see [`Scorer::reason_source`]), -1 for none.
+    pub reason: i32,
+}
+
 /// Per-call options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScoreOptions {
@@ -269,6 +283,74 @@ impl Scorer {
             (acc.counts, acc.defaults)
         };
         Ok(self.report(n, counts, defaults))
+    }
+
+    /// Score one row given as numbers in schema order, on the caller's thread, without a batch:
+    /// the path for services answering one request at a time. `values[j]` is schema column
+    /// `j`'s value as kiln reads that column (integers and booleans as numbers, dates as days
+    /// since 1970-01-01, timestamps as fractional days), NaN for null. The row meets the same
+    /// rules and gets the same scores as in a one-row batch: a flagged row's outputs are NaN and
+    /// its status and reason come back; a row breaking a rule whose policy is `reject` is an
+    /// error, as the batch would be. Models with categorical (string) inputs need a batch.
+    /// Scratch lives in a per-thread cache: no allocation per call once a thread has scored a
+    /// row of a model of this shape.
+    pub fn score_row(&self, values: &[f64], out: &mut [f64]) -> Result<RowOutcome> {
+        let schema = &self.artifact.content.schema;
+        let k = self.n_outputs();
+        if let Some(col) = schema.columns.iter().find(|c| !c.ty.is_numeric()) {
+            return Err(Error::invalid_argument(format!(
+                "column '{}' is {}: one-row scoring takes numbers only; score a batch for models with string inputs",
+                col.name, col.ty
+            )));
+        }
+        if values.len() != schema.columns.len() {
+            return Err(Error::invalid_argument(format!(
+                "one row of {} values given; the model's schema has {} columns",
+                values.len(),
+                schema.columns.len()
+            )));
+        }
+        if out.len() < k {
+            return Err(Error::buffer_too_small("scores buffer", out.len(), k));
+        }
+        for ((col, input), &x) in schema.columns.iter().zip(&self.plan.inputs).zip(values) {
+            if let Input::Numeric { check, .. } = input {
+                if let Finding::Reject(_) = check.check(&mut x.clone()) {
+                    return Err(Error::batch_rejected(format!("column '{}' row 0: value {x} breaks a rule whose policy is reject", col.name)));
+                }
+            }
+        }
+        ROW_BLOCK.with(|cell| {
+            let mut cached = cell.borrow_mut();
+            let block = match &mut *cached {
+                Some(b) if b.fits(1, self.plan.n_num, self.plan.n_cat) => b,
+                other => other.insert(Block::new(1, self.plan.n_num, self.plan.n_cat)),
+            };
+            block.reset(0, 1);
+            for (col_idx, (input, &x)) in self.plan.inputs.iter().zip(values).enumerate() {
+                if let Input::Numeric { slot, check } = input {
+                    let (xs, mut flags) = block.num_into_flagged(*slot, *slot);
+                    xs[0] = x;
+                    if !check.trivial {
+                        if let Finding::Flag(s) | Finding::Reject(s) = check.check(&mut xs[0]) {
+                            flags.flag(0, s, col_idx as i32);
+                        }
+                    }
+                }
+            }
+            for step in &self.plan.steps {
+                step.apply(block);
+            }
+            self.plan.model.score_block(block, &mut out[..k]);
+            if block.status[0] == 0 && out[..k].iter().any(|v| !v.is_finite()) {
+                block.status[0] = RowStatus::NoScore as i32;
+                block.reason[0] = -1;
+            }
+            if block.status[0] != 0 {
+                out[..k].fill(f64::NAN);
+            }
+            Ok(RowOutcome { status: block.status[0], reason: block.reason[0] })
+        })
     }
 
     /// Check that a batch would be accepted (every schema column present with an accepted

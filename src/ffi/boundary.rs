@@ -234,3 +234,21 @@ pub(crate) unsafe fn out_slice<'a, T>(what: &str, ptr: *mut T, len: usize, need:
     // SAFETY: non-NULL, aligned, valid for `need <= len` values, unaliased (contract).
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, need) })
 }
+
+/// A caller's input buffer as a slice: NULL is fine only when it is empty.
+///
+/// # Safety
+/// `ptr`, when non-NULL, must be valid for reads of `len` values of `T` for the call.
+pub(crate) unsafe fn in_slice<'a, T>(what: &str, ptr: *const T, len: usize) -> Result<&'a [T]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(null_argument(what));
+    }
+    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(Error::bad_buffer(format!("{what} {ptr:p} is not aligned to {} bytes", std::mem::align_of::<T>())));
+    }
+    // SAFETY: non-NULL, aligned, valid for reads of `len` values (contract).
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}

@@ -273,3 +273,59 @@ pub unsafe extern "C" fn kiln_report_free(report: *mut KilnReport) {
     // SAFETY: forwarded from this function's contract.
     guard_value("kiln_report_free", (), || unsafe { box_free(report) })
 }
+
+/// Score one row given as `n_values` numbers in schema order (`values[j]` for schema column
+/// `j`: integers and booleans as numbers, dates as days since 1970-01-01, timestamps as
+/// fractional days; NaN for null), on the calling thread, with no batch and, once a thread has
+/// scored a row of a model of this shape, no allocation. The row meets the same rules and gets
+/// the same scores as in a one-row batch through `kiln_model_score`. `scores` receives the
+/// model's outputs (`scores_len >= num_outputs`; NaN when the row is not scored); `status`
+/// (nullable) its `KilnRowStatus`; `reason` (nullable) its reason id (-1 for none). Models with
+/// string (categorical) inputs, a wrong `n_values`, or a row breaking a `reject` rule
+/// (`KILN_STATUS_BATCH_REJECTED`) are errors, and nothing is written.
+///
+/// # Safety
+/// `model` is a live handle; `values` is readable for `n_values` doubles; `scores` is writable
+/// for `scores_len` doubles; `status` and `reason` are NULL or writable for one `int32_t`; no
+/// buffer overlaps another.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_model_score_row(
+    model: *const KilnModel,
+    values: *const f64,
+    n_values: usize,
+    scores: *mut f64,
+    scores_len: usize,
+    status: *mut i32,
+    reason: *mut i32,
+) -> KilnStatus {
+    guard("kiln_model_score_row", || {
+        // SAFETY: NULL or a live handle (contract).
+        let m = unsafe { arc_ref(model)? };
+        let k = m.scorer.n_outputs();
+        // SAFETY: `values` is readable for `n_values` doubles (contract); read-only here.
+        let values = unsafe { in_slice("values", values, n_values)? };
+        // SAFETY: writable for `scores_len` doubles and unaliased (contract).
+        let scores = unsafe { out_slice("scores buffer", scores, scores_len, k)? };
+        let mut row = [0.0; 16];
+        // Score into local space first, so that a failure leaves the caller's buffer untouched.
+        let outcome = if k <= row.len() {
+            let outcome = m.scorer.score_row(values, &mut row[..k])?;
+            scores.copy_from_slice(&row[..k]);
+            outcome
+        } else {
+            let mut tmp = vec![0.0; k];
+            let outcome = m.scorer.score_row(values, &mut tmp)?;
+            scores.copy_from_slice(&tmp);
+            outcome
+        };
+        if !status.is_null() {
+            // SAFETY: non-NULL and writable for one int32_t (contract).
+            unsafe { write_out(status, outcome.status) };
+        }
+        if !reason.is_null() {
+            // SAFETY: as above.
+            unsafe { write_out(reason, outcome.reason) };
+        }
+        Ok(())
+    })
+}

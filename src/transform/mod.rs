@@ -45,6 +45,11 @@ impl<'a> Block<'a> {
         }
     }
 
+    /// Whether this block can serve a plan with these slot counts, `rows` rows at a time.
+    pub fn fits(&self, rows: usize, n_num: usize, n_cat: usize) -> bool {
+        self.cap >= rows && self.num.len() == n_num * self.cap && self.cat.len() == n_cat * self.cap
+    }
+
     /// Start a new block of rows `[start, start + len)`.
     pub fn reset(&mut self, start: usize, len: usize) {
         debug_assert!(len <= self.cap);

@@ -479,6 +479,43 @@ static void test_threads(const KilnModel *m) {
     }
 }
 
+/* One row of numbers, no batch: the same bits as the row in a batch; errors for what it cannot
+ * take (a model with a string input, a wrong count, a short buffer). */
+static void test_score_row(const KilnModel *credit) {
+    double out[3] = {0, 0, 0};
+    int32_t st = -7, why = -7;
+    const double credit_row[3] = {35.0, 1500.0, 0.0};
+    CHECK_FAILS(kiln_model_score_row(credit, credit_row, 3, out, 1, &st, &why), KILN_STATUS_INVALID_ARGUMENT, "province");
+    CHECK(st == -7 && why == -7, "nothing written on failure");
+
+    char *path = path_of("../golden/trees_multiclass_softmax/model.kiln");
+    const KilnModel *m = NULL;
+    CHECK_OK(kiln_model_load(path, NULL, &m));
+    free(path);
+    if (!m) return;
+    const double rows[3][2] = {{0.5, 1.5}, {2.5, 2.25}, {INFINITY, 1.0}};
+    for (int i = 0; i < 3; i++) {
+        KilnBatch *b = NULL;
+        CHECK_OK(kiln_batch_new(1, &b));
+        CHECK_OK(kiln_batch_add_column(b, "a", KILN_PHYSICAL_TYPE_F64, &rows[i][0], 1, NULL, NULL));
+        CHECK_OK(kiln_batch_add_column(b, "b", KILN_PHYSICAL_TYPE_F64, &rows[i][1], 1, NULL, NULL));
+        double want[3];
+        int32_t want_status = -1, want_reason = -1;
+        CHECK_OK(kiln_model_score(m, b, 1, want, 3, &want_status, 1, &want_reason, 1, NULL));
+        kiln_batch_free(b);
+        CHECK_OK(kiln_model_score_row(m, rows[i], 2, out, 3, &st, &why));
+        CHECK(st == want_status && why == want_reason, "row %d status %d/%d reason %d/%d", i, st, want_status, why, want_reason);
+        for (int j = 0; j < 3; j++)
+            CHECK(memcmp(&out[j], &want[j], sizeof(double)) == 0, "row %d output %d: %.17g vs %.17g", i, j, out[j], want[j]);
+    }
+    CHECK(st == KILN_ROW_STATUS_NON_FINITE && isnan(out[0]), "the infinite row is flagged, status %d", st);
+    CHECK_OK(kiln_model_score_row(m, rows[0], 2, out, 3, NULL, NULL));
+    CHECK_FAILS(kiln_model_score_row(m, rows[0], 1, out, 3, NULL, NULL), KILN_STATUS_INVALID_ARGUMENT, "2 columns");
+    CHECK_FAILS(kiln_model_score_row(m, rows[0], 2, out, 2, NULL, NULL), KILN_STATUS_BUFFER_TOO_SMALL, "scores buffer");
+    CHECK_FAILS(kiln_model_score_row(m, NULL, 2, out, 3, NULL, NULL), KILN_STATUS_NULL_ARGUMENT, "values");
+    kiln_model_free(m);
+}
+
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : "tests/data";
     test_versions();
@@ -504,6 +541,7 @@ int main(int argc, char **argv) {
         test_errors(m);
         test_threads(m);
         test_profiles(m);
+        test_score_row(m);
         kiln_model_free(m);
     }
     free(pin);

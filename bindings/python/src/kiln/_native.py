@@ -88,6 +88,7 @@ PROTOTYPES = {
         _status,
         [_handle, _handle, c_uint32, _ptr, c_size_t, _ptr, c_size_t, _ptr, c_size_t, POINTER(_handle)],
     ),
+    "kiln_model_score_row": (_status, [_handle, _ptr, c_size_t, _ptr, c_size_t, _ptr, _ptr]),
     "kiln_report_json": (_status, [_handle, POINTER(c_char_p)]),
     "kiln_report_free": (None, [_handle]),
     "kiln_model_score_ex": (
