@@ -37,6 +37,12 @@ const F_MISSING_AS_ZERO: u8 = 16;
 /// latency of a node load followed by a feature load (measured: 16 beat 8 by ~5%, 4 lost ~25%).
 pub const LANES: usize = 16;
 
+/// Trees deeper than this stop walking a group once all its lanes have reached leaves,
+/// checked every [`EXIT_CHECK_LEVELS`] levels past this depth; shallower ones walk their full
+/// depth (the check would cost more than the steps it saves).
+const EXIT_CHECK_FROM: u32 = 8;
+const EXIT_CHECK_LEVELS: u32 = 3;
+
 /// One node of a general tree. For a leaf, `feature == LEAF` and `child` indexes the leaf-value
 /// pool.
 #[derive(Debug, Clone, Copy)]
@@ -691,10 +697,27 @@ fn walk_numeric<T: SplitValue>(
             let x = group[node.column as usize][r];
             *at = node.child + u32::from(!(x < node.threshold));
         };
-        if live == LANES {
+        if live == LANES && depth <= EXIT_CHECK_FROM {
             for _ in 0..depth {
                 for (r, at) in at.iter_mut().enumerate() {
                     step(at, r);
+                }
+            }
+        } else if live == LANES {
+            // Leaf-wise trees (LightGBM) are much deeper at their deepest than where most rows
+            // end: every few levels, stop once all lanes sit at leaves (a leaf is its own
+            // child), which changes no lane's leaf.
+            let mut level = 0;
+            while level < depth {
+                let end = if level == 0 { EXIT_CHECK_FROM } else { (level + EXIT_CHECK_LEVELS).min(depth) };
+                for _ in level..end {
+                    for (r, at) in at.iter_mut().enumerate() {
+                        step(at, r);
+                    }
+                }
+                level = end;
+                if level < depth && at.iter().all(|&a| nodes[a as usize].child == a) {
+                    break;
                 }
             }
         } else {
