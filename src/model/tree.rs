@@ -564,9 +564,22 @@ impl TreeEnsemble {
                 let Layout::Numeric { root, .. } = tree.layout else { unreachable!("numeric run") };
                 *a = root;
             }
-            if trees.len() == LANES {
+            if trees.len() == LANES && run.depth <= EXIT_CHECK_FROM {
                 for _ in 0..run.depth {
                     at.iter_mut().for_each(step);
+                }
+            } else if trees.len() == LANES {
+                // As in `walk_numeric`: deep runs stop once every tree's walk sits at a leaf.
+                let mut level = 0;
+                while level < run.depth {
+                    let end = if level == 0 { EXIT_CHECK_FROM } else { (level + EXIT_CHECK_LEVELS).min(run.depth) };
+                    for _ in level..end {
+                        at.iter_mut().for_each(step);
+                    }
+                    level = end;
+                    if level < run.depth && at.iter().all(|&a| nodes[a as usize].child == a) {
+                        break;
+                    }
                 }
             } else {
                 for _ in 0..run.depth {
