@@ -167,6 +167,46 @@ pub(crate) unsafe fn box_free<T: Handle<Ownership = OwnershipBox>>(p: *mut T) {
     }
 }
 
+/// A caller's output buffer as a slice: NULL is fine only when nothing is needed.
+///
+/// # Safety
+/// `ptr`, when non-NULL, must be valid for reads and writes of `len` values of `T`, and not be
+/// aliased by the other buffers of the call.
+pub(crate) unsafe fn out_slice<'a, T>(what: &str, ptr: *mut T, len: usize, need: usize) -> Result<&'a mut [T]> {
+    if len < need {
+        return Err(Error::buffer_too_small(what, len, need));
+    }
+    if need == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() {
+        return Err(null_argument(what));
+    }
+    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(Error::bad_buffer(format!("{what} {ptr:p} is not aligned to {} bytes", std::mem::align_of::<T>())));
+    }
+    // SAFETY: non-NULL, aligned, valid for `need <= len` values, unaliased (contract).
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, need) })
+}
+
+/// A caller's input buffer as a slice: NULL is fine only when it is empty.
+///
+/// # Safety
+/// `ptr`, when non-NULL, must be valid for reads of `len` values of `T` for the call.
+pub(crate) unsafe fn in_slice<'a, T>(what: &str, ptr: *const T, len: usize) -> Result<&'a [T]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(null_argument(what));
+    }
+    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(Error::bad_buffer(format!("{what} {ptr:p} is not aligned to {} bytes", std::mem::align_of::<T>())));
+    }
+    // SAFETY: non-NULL, aligned, valid for reads of `len` values (contract).
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,44 +251,4 @@ mod tests {
         .unwrap_or_else(|e| std::panic::panic_any(e));
         assert_eq!(last_error(), "main thread");
     }
-}
-
-/// A caller's output buffer as a slice: NULL is fine only when nothing is needed.
-///
-/// # Safety
-/// `ptr`, when non-NULL, must be valid for reads and writes of `len` values of `T`, and not be
-/// aliased by the other buffers of the call.
-pub(crate) unsafe fn out_slice<'a, T>(what: &str, ptr: *mut T, len: usize, need: usize) -> Result<&'a mut [T]> {
-    if len < need {
-        return Err(Error::buffer_too_small(what, len, need));
-    }
-    if need == 0 {
-        return Ok(&mut []);
-    }
-    if ptr.is_null() {
-        return Err(null_argument(what));
-    }
-    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
-        return Err(Error::bad_buffer(format!("{what} {ptr:p} is not aligned to {} bytes", std::mem::align_of::<T>())));
-    }
-    // SAFETY: non-NULL, aligned, valid for `need <= len` values, unaliased (contract).
-    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, need) })
-}
-
-/// A caller's input buffer as a slice: NULL is fine only when it is empty.
-///
-/// # Safety
-/// `ptr`, when non-NULL, must be valid for reads of `len` values of `T` for the call.
-pub(crate) unsafe fn in_slice<'a, T>(what: &str, ptr: *const T, len: usize) -> Result<&'a [T]> {
-    if len == 0 {
-        return Ok(&[]);
-    }
-    if ptr.is_null() {
-        return Err(null_argument(what));
-    }
-    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
-        return Err(Error::bad_buffer(format!("{what} {ptr:p} is not aligned to {} bytes", std::mem::align_of::<T>())));
-    }
-    // SAFETY: non-NULL, aligned, valid for reads of `len` values (contract).
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
