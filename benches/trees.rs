@@ -74,12 +74,21 @@ fn sweep(c: &mut Criterion) {
     group.finish();
 }
 
-/// Loading the reference artifact from its JSON bytes (parse, fingerprint, validate, prepare).
+/// Loading the peers' three tree artifacts from their JSON bytes (parse, fingerprint, validate,
+/// prepare): the reference 500 x depth 8, the LightGBM-like 500 x 255 leaves, the forest-like
+/// 100 x depth 12.
 fn load(c: &mut Criterion) {
-    let bytes = xgboost_like(500, 8, N_FEATURES, 42).to_bytes().expect("encodes");
     let mut group = c.benchmark_group("trees/load");
-    group.sample_size(10).throughput(Throughput::Bytes(bytes.len() as u64));
-    group.bench_function("500x8/from_bytes", |b| b.iter(|| Scorer::from_bytes(&bytes, None).expect("loads")));
+    group.sample_size(20);
+    for (name, artifact) in [
+        ("500x8", xgboost_like(500, 8, N_FEATURES, 42)),
+        ("lightgbm_500x255", lightgbm_like(500, 255, N_FEATURES, 44)),
+        ("forest_100x12", forest_like(100, 12, N_FEATURES, 45)),
+    ] {
+        let bytes = artifact.to_bytes().expect("encodes");
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(format!("{name}/from_bytes"), |b| b.iter(|| Scorer::from_bytes(&bytes, None).expect("loads")));
+    }
     group.finish();
 }
 

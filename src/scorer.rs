@@ -136,19 +136,26 @@ struct Acc<'a> {
 impl Scorer {
     /// Prepare an artifact for scoring (validates nothing twice: the artifact is validated).
     pub fn new(artifact: Artifact) -> Result<Self> {
-        let plan = Plan::new(&artifact)?;
-        let reference = crate::profile::check::read_reference(&artifact)?;
+        let (plan, reference) = Self::prepare(&artifact.content)?;
         Ok(Scorer { artifact, plan, reference })
+    }
+
+    fn prepare(content: &crate::artifact::Content) -> Result<(Plan, Option<BatchProfile>)> {
+        Ok((Plan::new(content)?, crate::profile::check::read_reference(content)?))
     }
 
     /// Load an artifact file; `expect_fingerprint` pins the content.
     pub fn load(path: impl AsRef<std::path::Path>, expect_fingerprint: Option<&str>) -> Result<Self> {
-        Self::new(Artifact::load(path, expect_fingerprint)?)
+        let path = path.as_ref();
+        let bytes = crate::artifact::read_file(path)?;
+        Self::from_bytes(&bytes, expect_fingerprint).map_err(|e| e.context(format!("artifact {}", path.display())))
     }
 
-    /// Load an artifact from bytes; `expect_fingerprint` pins the content.
+    /// Load an artifact from bytes; `expect_fingerprint` pins the content. The model is prepared
+    /// while its fingerprint is checked (see [`Artifact::from_bytes_then`]).
     pub fn from_bytes(bytes: &[u8], expect_fingerprint: Option<&str>) -> Result<Self> {
-        Self::new(Artifact::from_bytes(bytes, expect_fingerprint)?)
+        let (artifact, (plan, reference)) = Artifact::from_bytes_then(bytes, expect_fingerprint, Self::prepare)?;
+        Ok(Scorer { artifact, plan, reference })
     }
 
     pub fn artifact(&self) -> &Artifact {

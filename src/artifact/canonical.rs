@@ -2,30 +2,110 @@
 //! numbers as serde_json writes them (shortest round-trip floats, non-finite floats as `null`).
 //!
 //! It is produced straight from the typed content by a serde `Serializer`, with no
-//! `serde_json::Value` in between: an object's entries are written as they come, and only an
-//! object whose keys arrived out of order is rewritten in place, sorted. The bytes are exactly
-//! those of `serde_json::to_value` followed by a sorted compact write (the test module keeps
-//! that reference and compares).
+//! `serde_json::Value` in between. Bytes are appended as they come and the encoding is the
+//! concatenation of a list of segments (ranges of those bytes): an object whose keys arrived out
+//! of order is put in order by reordering its entries' segments, so no byte is moved, however
+//! deeply the out-of-order objects nest (a tree ensemble's trees sit three objects deep). The
+//! bytes are exactly those of `serde_json::to_value` followed by a sorted compact write (the
+//! test module keeps that reference and compares).
+
+use std::ops::Range;
 
 use serde::ser::{self, Serialize};
 use serde_json::ser::{CompactFormatter, Formatter};
+use sha2::{Digest, Sha256};
 
 type Error = serde_json::Error;
 
 /// The canonical encoding of `value`.
+#[cfg(test)]
 pub(crate) fn to_canonical<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
-    let mut ser = Canonical { out: Vec::with_capacity(1 << 16) };
-    value.serialize(&mut ser)?;
-    Ok(ser.out)
+    Canonical::encode(value, 1 << 16).map(Canonical::into_bytes)
+}
+
+/// SHA-256 of the canonical encoding of `value`. `size_hint` (bytes) sizes the buffer: the
+/// length of the file the value was read from, where there is one.
+pub(crate) fn sha256<T: Serialize + ?Sized>(value: &T, size_hint: usize) -> Result<[u8; 32], Error> {
+    let ser = Canonical::encode(value, size_hint)?;
+    let mut hasher = Sha256::new();
+    ser.hash_into(&mut hasher);
+    Ok(hasher.finalize().into())
 }
 
 struct Canonical {
+    /// Every byte written, in the order written.
     out: Vec<u8>,
+    /// The encoding: these ranges of `out`, in order. The bytes after `open` are not in it yet.
+    segs: Vec<Range<usize>>,
+    /// Start of the segment being written.
+    open: usize,
+    /// Where a lone `,` lies in `out` (written once, on the first reordering).
+    comma: Option<usize>,
 }
 
 impl Canonical {
+    fn encode<T: Serialize + ?Sized>(value: &T, size_hint: usize) -> Result<Self, Error> {
+        let mut ser = Canonical { out: Vec::with_capacity(size_hint.max(64)), segs: Vec::new(), open: 0, comma: None };
+        value.serialize(&mut ser)?;
+        ser.cut();
+        Ok(ser)
+    }
+    #[cfg(test)]
+    fn into_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.out.len());
+        for seg in &self.segs {
+            out.extend_from_slice(&self.out[seg.clone()]);
+        }
+        out
+    }
+    fn hash_into(&self, hasher: &mut Sha256) {
+        // Consecutive segments are usually adjacent in the buffer: hash each run in one call.
+        let mut run: Option<Range<usize>> = None;
+        for seg in &self.segs {
+            match &mut run {
+                Some(r) if r.end == seg.start => r.end = seg.end,
+                _ => {
+                    if let Some(r) = run.replace(seg.clone()) {
+                        hasher.update(&self.out[r]);
+                    }
+                }
+            }
+        }
+        if let Some(r) = run {
+            hasher.update(&self.out[r]);
+        }
+    }
+    /// Close the open segment; the index of the next segment.
+    fn cut(&mut self) -> usize {
+        if self.out.len() > self.open {
+            self.segs.push(self.open..self.out.len());
+            self.open = self.out.len();
+        }
+        self.segs.len()
+    }
+    fn comma(&mut self) -> Range<usize> {
+        let at = match self.comma {
+            Some(at) => at,
+            None => {
+                self.cut();
+                let at = self.out.len();
+                self.out.push(b',');
+                self.open = self.out.len();
+                self.comma = Some(at);
+                at
+            }
+        };
+        at..at + 1
+    }
     fn string(&mut self, s: &str) {
-        serde_json::to_writer(&mut self.out, s).expect("writing a string to a Vec cannot fail");
+        // serde_json escapes only `"`, `\` and control characters; anything else is copied.
+        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.push(b'"');
+            self.out.extend_from_slice(s.as_bytes());
+            self.out.push(b'"');
+        } else {
+            serde_json::to_writer(&mut self.out, s).expect("writing a string to a Vec cannot fail");
+        }
     }
     fn f64(&mut self, v: f64) {
         if v.is_finite() {
@@ -36,7 +116,7 @@ impl Canonical {
     }
     fn object(&mut self) -> Object<'_> {
         self.out.push(b'{');
-        let start = self.out.len();
+        let start = self.cut();
         Object { ser: self, start, entries: Vec::new(), sorted: true, key: None }
     }
     /// `{"variant":` ... `}` around an externally tagged variant's value.
@@ -47,18 +127,18 @@ impl Canonical {
     }
 }
 
-/// One written entry of an object: its key and where its value's bytes lie in the output.
+/// One written entry of an object: its key, and the segments holding `"key":value`.
 struct Entry {
     key: std::borrow::Cow<'static, str>,
-    value: std::ops::Range<usize>,
+    segs: Range<usize>,
 }
 
 struct Object<'a> {
     ser: &'a mut Canonical,
-    /// Output position just after the `{`.
+    /// Index of the object's first segment (just after the `{`).
     start: usize,
     entries: Vec<Entry>,
-    /// Whether the keys so far arrived in ascending order (then the bytes are already final).
+    /// Whether the keys so far arrived in ascending order (then the segments are already final).
     sorted: bool,
     /// A map key waiting for its value.
     key: Option<String>,
@@ -70,27 +150,31 @@ impl<'a> Object<'a> {
             self.sorted &= last.key.as_bytes() < key.as_bytes();
             self.ser.out.push(b',');
         }
+        let from = self.ser.cut();
         self.ser.string(&key);
         self.ser.out.push(b':');
-        let from = self.ser.out.len();
         value.serialize(&mut *self.ser)?;
-        self.entries.push(Entry { key, value: from..self.ser.out.len() });
+        let to = self.ser.cut();
+        self.entries.push(Entry { key, segs: from..to });
         Ok(())
     }
 
-    /// Close the object (sorting its entries if they came out of order); gives back the writer.
+    /// Close the object (reordering its entries' segments if they came out of order); gives
+    /// back the writer.
     fn finish(mut self) -> Result<&'a mut Canonical, Error> {
         if !self.sorted {
-            let written = self.ser.out.split_off(self.start);
+            let comma = self.ser.comma();
             self.entries.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+            let segs = &self.ser.segs;
+            let mut ordered = Vec::with_capacity(segs.len() - self.start + self.entries.len());
             for (i, e) in self.entries.iter().enumerate() {
                 if i > 0 {
-                    self.ser.out.push(b',');
+                    ordered.push(comma.clone());
                 }
-                self.ser.string(&e.key);
-                self.ser.out.push(b':');
-                self.ser.out.extend_from_slice(&written[e.value.start - self.start..e.value.end - self.start]);
+                ordered.extend_from_slice(&segs[e.segs.clone()]);
             }
+            self.ser.segs.truncate(self.start);
+            self.ser.segs.extend(ordered);
         }
         self.ser.out.push(b'}');
         Ok(self.ser)

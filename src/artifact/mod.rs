@@ -19,6 +19,7 @@
 mod canonical;
 pub mod model;
 pub mod pipeline;
+mod split;
 pub mod text;
 mod validate;
 
@@ -26,7 +27,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub use model::*;
 pub use pipeline::*;
@@ -122,16 +122,25 @@ impl Artifact {
             content.provenance.kiln_version = crate::VERSION.to_string();
         }
         validate::validate(&content)?;
-        let fingerprint = fingerprint_of(&content)?;
+        let fingerprint = fingerprint_of(&content, 0)?;
         Ok(Artifact { content, fingerprint, created_at: None })
     }
 
     /// Parse and validate an artifact from bytes. `expect_fingerprint`, when given, must match.
     pub fn from_bytes(bytes: &[u8], expect_fingerprint: Option<&str>) -> Result<Self> {
+        Self::from_bytes_then(bytes, expect_fingerprint, |_| Ok(())).map(|(artifact, ())| artifact)
+    }
+
+    /// [`Artifact::from_bytes`], and `then` run on the validated content (e.g. preparing it to
+    /// score). For a large artifact the fingerprint is computed on a second thread meanwhile: it
+    /// re-encodes the whole content, about as long as parsing it. Errors keep their order: a
+    /// fingerprint that does not match, then the pin, then validation, then `then`'s own.
+    pub fn from_bytes_then<R>(bytes: &[u8], expect_fingerprint: Option<&str>, then: impl FnOnce(&Content) -> Result<R>) -> Result<(Self, R)> {
         // Straight from bytes into the typed content: most of a large model's load time was the
         // intermediate `Value`. Any failure re-runs the step-by-step parse below, so that a bad
         // file gets the same error (and the same precedence of errors) either way.
-        let envelope = match serde_json::from_slice::<Envelope<Content>>(bytes) {
+        // A large tree ensemble is read on several threads where the file can be cut safely.
+        let envelope = match split::parse_in_shares(bytes).map_or_else(|| serde_json::from_slice::<Envelope<Content>>(bytes), Ok) {
             Ok(envelope) => envelope,
             Err(_) => Self::parse_stepwise(bytes)?,
         };
@@ -143,7 +152,19 @@ impl Artifact {
         // Hash the typed content, re-encoded, not the raw JSON: a writer that spells a float
         // field `1` instead of `1.0` (R's jsonlite does), or leaves out a field at its default,
         // wrote the same model and must get the same fingerprint as `Artifact::new` computes.
-        let fingerprint = fingerprint_of(&content)?;
+        let fingerprint_now = || fingerprint_of(&content, bytes.len());
+        let checked_then = || validate::validate(&content).and_then(|()| then(&content));
+        let (fingerprint, checked) = if bytes.len() >= FINGERPRINT_THREAD_FROM_BYTES {
+            std::thread::scope(|scope| {
+                let hashing = scope.spawn(fingerprint_now);
+                let checked = checked_then();
+                let fingerprint = hashing.join().unwrap_or_else(|_| Err(Error::internal("the fingerprint thread panicked")));
+                (fingerprint, checked)
+            })
+        } else {
+            (fingerprint_now(), checked_then())
+        };
+        let fingerprint = fingerprint?;
         if let Some(stored) = &envelope.fingerprint {
             if *stored != fingerprint {
                 return Err(Error::new(
@@ -155,8 +176,8 @@ impl Artifact {
         if let Some(expected) = expect_fingerprint {
             check_pin(expected, &fingerprint)?;
         }
-        validate::validate(&content)?;
-        Ok(Artifact { content, fingerprint, created_at: envelope.created_at })
+        let then_value = checked?;
+        Ok((Artifact { content, fingerprint, created_at: envelope.created_at }, then_value))
     }
 
     /// The envelope first, then the content: a file that is not a kiln artifact, or is of a
@@ -178,7 +199,7 @@ impl Artifact {
     /// Read and validate an artifact file.
     pub fn load(path: impl AsRef<Path>, expect_fingerprint: Option<&str>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(format!("reading artifact {}: {e}", path.display())))?;
+        let bytes = read_file(path)?;
         Self::from_bytes(&bytes, expect_fingerprint).map_err(|e| e.context(format!("artifact {}", path.display())))
     }
 
@@ -207,6 +228,16 @@ impl Artifact {
     }
 }
 
+/// Artifacts at least this large (about 50 trees of depth 8) have their fingerprint computed on a
+/// thread of its own while the content is validated and prepared; below it a thread costs more
+/// than it saves.
+const FINGERPRINT_THREAD_FROM_BYTES: usize = 1 << 19;
+
+/// An artifact file's bytes.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(format!("reading artifact {}: {e}", path.display())))
+}
+
 fn check_version(v: &str) -> Result<()> {
     let parsed = v.split_once('.').and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)));
     let Some((major, minor)) = parsed else {
@@ -232,10 +263,10 @@ fn check_pin(expected: &str, actual: &str) -> Result<()> {
     Ok(())
 }
 
-/// SHA-256 over the canonical JSON encoding of the content (see [`canonical`]).
-fn fingerprint_of(content: &Content) -> Result<String> {
-    let canonical = canonical::to_canonical(content).map_err(|e| Error::internal(format!("canonical encoding: {e}")))?;
-    let digest = Sha256::digest(&canonical);
+/// SHA-256 over the canonical JSON encoding of the content (see [`canonical`]); `size_hint` is
+/// the length of the file it was read from, if any.
+fn fingerprint_of(content: &Content, size_hint: usize) -> Result<String> {
+    let digest = canonical::sha256(content, size_hint).map_err(|e| Error::internal(format!("canonical encoding: {e}")))?;
     let mut hex = String::with_capacity(7 + 64);
     hex.push_str("sha256:");
     for b in digest.iter() {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::artifact::{Artifact, ModelSpec, Step, UnknownCategory};
+use crate::artifact::{Content, ModelSpec, Step, UnknownCategory};
 use crate::batch::view::Vocabulary;
 use crate::error::{Error, Result};
 use crate::model;
@@ -47,8 +47,7 @@ enum Slot {
 }
 
 impl Plan {
-    pub fn new(artifact: &Artifact) -> Result<Plan> {
-        let c = &artifact.content;
+    pub fn new(c: &Content) -> Result<Plan> {
         let n_cols = c.schema.columns.len();
         let mut reasons: Vec<String> = c.schema.columns.iter().map(|col| col.name.clone()).collect();
         for (i, s) in c.pipeline.iter().enumerate() {

@@ -24,7 +24,7 @@
 use serde::Serialize;
 
 use super::{BatchProfile, DriftOptions, DriftReport, ProfileOptions, Summary, profile_batch_with};
-use crate::artifact::Artifact;
+use crate::artifact::{Artifact, Content};
 use crate::batch::Batch;
 use crate::error::{Error, Result};
 use crate::scorer::{ScoreOptions, Scorer, Scores};
@@ -153,15 +153,14 @@ pub fn enforce(findings: &[BatchFinding]) -> Result<()> {
 
 /// Read and check an artifact's reference profile: it must profile the schema's columns (names,
 /// types, order) and the model's outputs.
-pub(crate) fn read_reference(artifact: &Artifact) -> Result<Option<BatchProfile>> {
-    let Some(value) = &artifact.content.profile else { return Ok(None) };
+pub(crate) fn read_reference(content: &Content) -> Result<Option<BatchProfile>> {
+    let Some(value) = &content.profile else { return Ok(None) };
     let profile = BatchProfile::from_json_value(value).map_err(|e| Error::invalid_model(format!("the artifact's reference profile: {}", e.message())))?;
-    check_matches(&profile, artifact).map_err(|e| Error::invalid_model(format!("the artifact's reference profile: {}", e.message())))?;
+    check_matches(&profile, content).map_err(|e| Error::invalid_model(format!("the artifact's reference profile: {}", e.message())))?;
     Ok(Some(profile))
 }
 
-fn check_matches(profile: &BatchProfile, artifact: &Artifact) -> Result<()> {
-    let content = &artifact.content;
+fn check_matches(profile: &BatchProfile, content: &Content) -> Result<()> {
     let want: Vec<String> = content.schema.columns.iter().map(|c| format!("{} ({})", c.name, c.ty)).collect();
     let have: Vec<String> = profile.columns().iter().map(|c| format!("{} ({})", c.name, c.ty)).collect();
     if want != have {
@@ -193,7 +192,7 @@ impl Scorer {
         let mut content = self.artifact().content.clone();
         content.profile = Some(profile.to_json_value());
         let artifact = Artifact::new(content)?;
-        check_matches(profile, &artifact)?;
+        check_matches(profile, &artifact.content)?;
         Scorer::new(artifact)
     }
 

@@ -1,0 +1,177 @@
+//! Reading a large tree ensemble on several threads. The `trees` array is nearly all of a large
+//! artifact (11 MB for 500 trees of 255 leaves) and serde_json reads one byte stream on one
+//! thread, so the array is cut between trees and its shares are read side by side.
+//!
+//! Only a cut that cannot be wrong is taken: the file must hold `"trees":[` exactly once, each
+//! cut sits just before a `{"target":` that follows `},` (how kiln writes a tree), each share
+//! must read as a whole array of trees, and the model read must be a tree ensemble. A string
+//! cannot hide any of these (its quotes are escaped), so a share that reads is a run of the
+//! array's elements. Anything else, a foreign writer's spacing or key order included, returns
+//! `None`, and the caller reads the file on one thread as before.
+
+use memchr::memmem;
+
+use super::{Content, Envelope, ModelSpec, TreeSpec};
+
+/// Files smaller than this are read on one thread: a thread costs more than it saves.
+pub(super) const PARALLEL_FROM_BYTES: usize = 1 << 20;
+/// At most this many threads read one file.
+const MAX_THREADS: usize = 4;
+
+const TREES_KEY: &[u8] = b"\"trees\":[";
+/// A cut lies between the `},` and the `{"target":` (the first field kiln writes of a tree).
+const BETWEEN_TREES: &[u8] = b"},{\"target\":";
+
+/// The envelope, with the model's trees read on up to `MAX_THREADS` threads; `None` where the
+/// file cannot be cut safely or a share does not read.
+pub(super) fn parse_in_shares(bytes: &[u8]) -> Option<Envelope<Content>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+    if bytes.len() < PARALLEL_FROM_BYTES || threads < 2 {
+        return None;
+    }
+    let mut keys = memmem::find_iter(bytes, TREES_KEY);
+    let (Some(key), None) = (keys.next(), keys.next()) else { return None };
+    let open = key + TREES_KEY.len() - 1; // the array's `[`
+    // Cut points: the first tree boundary after each equal fraction of what follows the `[`.
+    let finder = memmem::Finder::new(BETWEEN_TREES);
+    let mut cuts: Vec<usize> = Vec::with_capacity(threads);
+    for i in 1..threads {
+        let from = open + (bytes.len() - open) * i / threads;
+        let from = from.max(cuts.last().map_or(open, |&c| c + 1));
+        match finder.find(&bytes[from..]) {
+            Some(at) => cuts.push(from + at + 1), // at the `,`
+            None => break,
+        }
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    // Shares before the last cut are arrays of their own; the last stays in the file.
+    let mut starts = vec![open + 1];
+    starts.extend(cuts.iter().map(|c| c + 1));
+    let read_share = |from: usize, to: usize| -> Option<Vec<TreeSpec>> {
+        let mut text = Vec::with_capacity(to - from + 2);
+        text.push(b'[');
+        text.extend_from_slice(&bytes[from..to]);
+        text.push(b']');
+        serde_json::from_slice(&text).ok()
+    };
+    let last = *cuts.last().expect("at least one cut");
+    let (shares, rest) = std::thread::scope(|scope| {
+        let handles: Vec<_> = starts.windows(2).zip(&cuts).map(|(w, &cut)| {
+            let from = w[0];
+            scope.spawn(move || read_share(from, cut))
+        }).collect();
+        // This thread reads the file with the array starting at the last cut.
+        let mut text = Vec::with_capacity(bytes.len() - last + open + 1);
+        text.extend_from_slice(&bytes[..=open]);
+        text.extend_from_slice(&bytes[last + 1..]);
+        let rest = serde_json::from_slice::<Envelope<Content>>(&text).ok();
+        let shares: Vec<Option<Vec<TreeSpec>>> = handles.into_iter().map(|h| h.join().ok().flatten()).collect();
+        (shares, rest)
+    });
+    let mut envelope = rest?;
+    let ModelSpec::TreeEnsemble(model) = &mut envelope.content.model else { return None };
+    let mut trees = Vec::with_capacity(model.trees.len() * threads);
+    for share in shares {
+        trees.extend(share?);
+    }
+    trees.append(&mut model.trees);
+    model.trees = trees;
+    Some(envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::Artifact;
+
+    /// A golden tree ensemble (categorical splits, missing-value handling) with its trees
+    /// repeated until the file is past the parallel threshold, and the file's bytes.
+    fn large(golden: &str, extra_param: Option<(&str, serde_json::Value)>) -> (Content, Vec<u8>) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(golden).join("model.kiln");
+        let mut content = Artifact::load(&path, None).unwrap().content;
+        let ModelSpec::TreeEnsemble(m) = &mut content.model else { panic!("{golden} is not a tree ensemble") };
+        let one = m.trees.clone();
+        while m.trees.len() * 300 < PARALLEL_FROM_BYTES * 2 {
+            m.trees.extend(one.iter().cloned());
+        }
+        if let Some((k, v)) = extra_param {
+            content.provenance.params.insert(k.to_string(), v);
+        }
+        let bytes = Artifact::new(content.clone()).unwrap().to_bytes().unwrap();
+        assert!(bytes.len() > PARALLEL_FROM_BYTES, "{} bytes", bytes.len());
+        (content, bytes)
+    }
+
+    #[test]
+    fn a_large_ensemble_read_in_shares_is_the_one_read_whole() {
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+            return; // one thread: nothing is cut (checked by the fallback tests below)
+        }
+        for golden in ["trees_binary_missing_categorical", "trees_multiclass_softmax", "forest_regression_average"] {
+            let (content, bytes) = large(golden, None);
+            let shares = parse_in_shares(&bytes).unwrap_or_else(|| panic!("{golden}: not cut"));
+            let whole: Envelope<Content> = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(shares.content, whole.content, "{golden}");
+            assert_eq!(shares.content, content, "{golden}");
+            assert_eq!(shares.fingerprint, whole.fingerprint);
+            // And the artifact loads with its fingerprint checked.
+            Artifact::from_bytes(&bytes, None).unwrap();
+        }
+    }
+
+    #[test]
+    fn files_that_cannot_be_cut_safely_are_read_whole() {
+        // "trees":[ twice (here in the provenance): no cut, and the file still reads.
+        let (content, bytes) = large("trees_binary_missing_categorical", Some(("trees", serde_json::json!([{"target": 1}, {"target": 2}]))));
+        assert!(parse_in_shares(&bytes).is_none());
+        assert_eq!(Artifact::from_bytes(&bytes, None).unwrap().content, content);
+        // Spacing other than kiln's: no key found.
+        let (content, bytes) = large("trees_multiclass_softmax", None);
+        let pretty = serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()).unwrap();
+        assert!(parse_in_shares(&pretty).is_none());
+        assert_eq!(Artifact::from_bytes(&pretty, None).unwrap().content, content);
+        // Small files are read whole.
+        let small = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/trees_multiclass_softmax/model.kiln")).unwrap();
+        assert!(parse_in_shares(&small).is_none());
+    }
+
+    #[test]
+    fn a_broken_tree_in_a_share_gets_the_whole_file_s_error() {
+        let (_, bytes) = large("trees_binary_missing_categorical", None);
+        // Break a tree early in the file (in the first share) and one late (in the last).
+        for frac in [0.1, 0.9] {
+            let mut broken = bytes.clone();
+            let from = (broken.len() as f64 * frac) as usize;
+            let at = from + memmem::find(&broken[from..], b"\"threshold\":[").unwrap();
+            broken[at + 1] = b'T'; // an unknown field: "Threshold"
+            assert!(parse_in_shares(&broken).is_none());
+            let err = Artifact::from_bytes(&broken, None).unwrap_err();
+            assert!(err.message().contains("unknown field `Threshold`"), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn a_large_artifact_still_checks_its_fingerprint_and_pin_first() {
+        use crate::error::KilnStatus;
+        let (_, bytes) = large("trees_binary_missing_categorical", None);
+        let good = Artifact::from_bytes(&bytes, None).unwrap();
+        // Altered content (a leaf value) under the stored fingerprint.
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let at = text.rfind("\"value\":[").unwrap() + "\"value\":[".len();
+        let mut altered = text.clone();
+        altered.insert(at, '1');
+        let err = Artifact::from_bytes(altered.as_bytes(), None).unwrap_err();
+        assert_eq!(err.status(), KilnStatus::FingerprintMismatch, "{}", err.message());
+        // A wrong pin.
+        let pin = format!("sha256:{}", "0".repeat(64));
+        assert_eq!(Artifact::from_bytes(&bytes, Some(&pin)).unwrap_err().status(), KilnStatus::FingerprintMismatch);
+        Artifact::from_bytes(&bytes, Some(&good.fingerprint)).unwrap();
+        // Invalid content whose fingerprint is altered too: the fingerprint is named first.
+        let invalid = text.replacen("\"n_targets\":1", "\"n_targets\":0", 1);
+        assert_ne!(invalid, text);
+        let err = Artifact::from_bytes(invalid.as_bytes(), None).unwrap_err();
+        assert_eq!(err.status(), KilnStatus::FingerprintMismatch, "{}", err.message());
+    }
+}
