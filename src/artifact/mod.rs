@@ -148,7 +148,10 @@ impl Artifact {
             return Err(Error::malformed(format!("not a kiln artifact: format is '{}', expected 'kiln'", envelope.format)));
         }
         check_version(&envelope.format_version)?;
-        let content = envelope.content;
+        let mut content = envelope.content;
+        if let ModelSpec::TreeEnsemble(model) = &mut content.model {
+            model.trees.iter_mut().for_each(TreeSpec::shrink_to_fit); // a no-op for shares already shrunk
+        }
         // Hash the typed content, re-encoded, not the raw JSON: a writer that spells a float
         // field `1` instead of `1.0` (R's jsonlite does), or leaves out a field at its default,
         // wrote the same model and must get the same fingerprint as `Artifact::new` computes.

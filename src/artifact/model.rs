@@ -225,6 +225,23 @@ fn one() -> u32 {
     1
 }
 
+impl TreeSpec {
+    /// Give back the spare capacity a parse leaves: serde_json cannot know an array's length
+    /// before reading it, so each per-node array grew by doubling (up to twice its length).
+    /// A loaded model keeps its trees for its whole life, so the slack would be kept too.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.feature.shrink_to_fit();
+        self.threshold.shrink_to_fit();
+        self.left.shrink_to_fit();
+        self.right.shrink_to_fit();
+        self.default_left.shrink_to_fit();
+        self.missing.shrink_to_fit();
+        self.category_splits.shrink_to_fit();
+        self.category_splits.iter_mut().for_each(|s| s.categories.shrink_to_fit());
+        self.value.shrink_to_fit();
+    }
+}
+
 /// A decision-tree ensemble (boosting or forest).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]

@@ -54,7 +54,9 @@ pub(super) fn parse_in_shares(bytes: &[u8]) -> Option<Envelope<Content>> {
         text.push(b'[');
         text.extend_from_slice(&bytes[from..to]);
         text.push(b']');
-        serde_json::from_slice(&text).ok()
+        let mut trees: Vec<TreeSpec> = serde_json::from_slice(&text).ok()?;
+        trees.iter_mut().for_each(TreeSpec::shrink_to_fit);
+        Some(trees)
     };
     let last = *cuts.last().expect("at least one cut");
     let (shares, rest) = std::thread::scope(|scope| {

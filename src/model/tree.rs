@@ -60,8 +60,10 @@ struct Node {
 /// One node of a numeric tree. Every node, split or leaf, does the same thing: step to
 /// `child + !(x < threshold)` where `x` is the row's value in scratch column `column`. A split
 /// whose missing values go left reads the negated feature column with its children swapped,
-/// so NaN (where `<` is false) always takes the second child; a leaf reads the constant-zero
-/// column against `+inf` and steps to itself.
+/// so NaN (where `<` is false) always takes the second child. A leaf's threshold is a NaN
+/// (`<` is false for every input) whose payload holds where the leaf's values start among its
+/// tree's, and its `child` is its own index less one, so it steps to itself; reading the leaf
+/// index from the node it ends on spares a per-node side table (4 bytes a node).
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 struct NumericNode<T> {
@@ -87,6 +89,13 @@ trait SplitValue: Copy + PartialOrd + std::ops::Neg<Output = Self> + std::fmt::D
     /// Run `f` with this thread's scratch (kept between calls: no allocation per block once it
     /// has grown to size).
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R;
+    /// The most leaf values one numeric tree may hold (what a NaN payload can count).
+    const MAX_LEAF_VALUES: usize;
+    /// A leaf's threshold: a quiet NaN with payload `offset` (< [`Self::MAX_LEAF_VALUES`]).
+    fn leaf(offset: u32) -> Self;
+    /// The payload of a leaf's threshold.
+    fn leaf_offset(self) -> usize;
+    fn is_leaf(self) -> bool;
 }
 
 thread_local! {
@@ -121,6 +130,18 @@ impl SplitValue for f32 {
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH32.with(|s| f(&mut s.borrow_mut()))
     }
+    const MAX_LEAF_VALUES: usize = 1 << 22;
+    fn leaf(offset: u32) -> Self {
+        f32::from_bits(0x7fc0_0000 | offset)
+    }
+    #[inline(always)]
+    fn leaf_offset(self) -> usize {
+        (self.to_bits() & 0x003f_ffff) as usize
+    }
+    #[inline(always)]
+    fn is_leaf(self) -> bool {
+        self.is_nan()
+    }
 }
 
 impl SplitValue for f64 {
@@ -147,6 +168,18 @@ impl SplitValue for f64 {
     }
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH64.with(|s| f(&mut s.borrow_mut()))
+    }
+    const MAX_LEAF_VALUES: usize = 1 << 32;
+    fn leaf(offset: u32) -> Self {
+        f64::from_bits(0x7ff8_0000_0000_0000 | u64::from(offset))
+    }
+    #[inline(always)]
+    fn leaf_offset(self) -> usize {
+        (self.to_bits() & 0xffff_ffff) as usize
+    }
+    #[inline(always)]
+    fn is_leaf(self) -> bool {
+        self.is_nan()
     }
 }
 
@@ -183,6 +216,8 @@ struct Tree {
     /// First target the tree adds into, and values per leaf.
     target: u32,
     width: u32,
+    /// Where the tree's leaf values start in `leaf_values` (numeric trees).
+    leaf_base: u32,
 }
 
 /// The numeric node array in the model's input precision.
@@ -213,8 +248,6 @@ pub struct TreeEnsemble {
     trees: Vec<Tree>,
     runs: Vec<TreeRun>,
     numeric: NumericNodes,
-    /// Per numeric node: the first value of its leaf in `leaf_values` (unused for splits).
-    numeric_leaf: Vec<u32>,
     general: Vec<Node>,
     /// Leaf values, `width` per leaf, per tree.
     leaf_values: Vec<f64>,
@@ -239,7 +272,9 @@ pub struct TreeEnsemble {
 
 /// Whether every split of `tree` can take the numeric layout with thresholds of type `T`.
 fn fits_numeric<T: SplitValue>(tree: &TreeSpec, less: bool) -> bool {
-    tree.category_splits.is_empty()
+    let leaves = tree.feature.iter().filter(|&&f| f < 0).count();
+    leaves * tree.leaf_width as usize <= T::MAX_LEAF_VALUES
+        && tree.category_splits.is_empty()
         && tree.missing.iter().all(|m| *m == Missing::Nan)
         && (0..tree.feature.len()).filter(|&i| tree.feature[i] >= 0).all(|i| {
             let default_left = tree.default_left.get(i).copied().unwrap_or(false);
@@ -265,7 +300,6 @@ impl TreeEnsemble {
             trees: Vec::with_capacity(spec.trees.len()),
             runs: Vec::new(),
             numeric: if input32 { NumericNodes::F32(Vec::new()) } else { NumericNodes::F64(Vec::new()) },
-            numeric_leaf: Vec::new(),
             general: Vec::new(),
             leaf_values: Vec::new(),
             bitsets: Vec::new(),
@@ -287,19 +321,29 @@ impl TreeEnsemble {
                 NumericNodes::F32(_) => fits_numeric::<f32>(tree, less),
                 NumericNodes::F64(_) => fits_numeric::<f64>(tree, less),
             };
+            let leaf_base = m.leaf_values.len() as u32;
             let layout = if fits {
                 m.has_numeric = true;
                 match &mut m.numeric {
-                    NumericNodes::F32(nodes) => lay_numeric(tree, nodes, &mut m.numeric_leaf, &mut m.leaf_values, &column, n_columns, less),
-                    NumericNodes::F64(nodes) => lay_numeric(tree, nodes, &mut m.numeric_leaf, &mut m.leaf_values, &column, n_columns, less),
+                    NumericNodes::F32(nodes) => lay_numeric(tree, nodes, &mut m.leaf_values, &column, n_columns, less),
+                    NumericNodes::F64(nodes) => lay_numeric(tree, nodes, &mut m.leaf_values, &column, n_columns, less),
                 }
             } else {
                 m.has_general = true;
                 m.lay_general(tree, slots)
             };
-            m.trees.push(Tree { layout, target: tree.target, width: tree.leaf_width });
+            m.trees.push(Tree { layout, target: tree.target, width: tree.leaf_width, leaf_base });
         }
         m.runs = tree_runs(&m.trees);
+        // A loaded model keeps these for its life: no spare capacity from growing them.
+        match &mut m.numeric {
+            NumericNodes::F32(nodes) => nodes.shrink_to_fit(),
+            NumericNodes::F64(nodes) => nodes.shrink_to_fit(),
+        }
+        m.general.shrink_to_fit();
+        m.leaf_values.shrink_to_fit();
+        m.words.shrink_to_fit();
+        m.bitsets.shrink_to_fit();
         m
     }
 
@@ -473,7 +517,7 @@ impl TreeEnsemble {
                 match tree.layout {
                     Layout::Numeric { root, depth } => {
                         let visit = |i: usize, leaf: u32| {
-                            let first = self.numeric_leaf[leaf as usize] as usize;
+                            let first = tree.leaf_base as usize + nodes[leaf as usize].threshold.leaf_offset();
                             for (k, &v) in self.leaf_values[first..first + w].iter().enumerate() {
                                 self.accumulate(&mut out[(target + k) * n + i], v);
                             }
@@ -543,7 +587,7 @@ impl TreeEnsemble {
         let step = |at: &mut u32| {
             let node = nodes[*at as usize];
             let x = group[node.column as usize][lane];
-            *at = node.child + u32::from(!(x < node.threshold));
+            *at = node.child.wrapping_add(u32::from(!(x < node.threshold)));
         };
         for run in &self.runs {
             let trees = &self.trees[run.first as usize..(run.first + run.len) as usize];
@@ -577,7 +621,7 @@ impl TreeEnsemble {
                         at.iter_mut().for_each(step);
                     }
                     level = end;
-                    if level < run.depth && at.iter().all(|&a| nodes[a as usize].child == a) {
+                    if level < run.depth && at.iter().all(|&a| nodes[a as usize].threshold.is_leaf()) {
                         break;
                     }
                 }
@@ -587,7 +631,7 @@ impl TreeEnsemble {
                 }
             }
             for (tree, &leaf) in trees.iter().zip(&at) {
-                visit(tree, self.numeric_leaf[leaf as usize] as usize);
+                visit(tree, tree.leaf_base as usize + nodes[leaf as usize].threshold.leaf_offset());
             }
         }
     }
@@ -647,7 +691,6 @@ fn tree_runs(trees: &[Tree]) -> Vec<TreeRun> {
 fn lay_numeric<T: SplitValue>(
     tree: &TreeSpec,
     nodes: &mut Vec<NumericNode<T>>,
-    numeric_leaf: &mut Vec<u32>,
     leaf_values: &mut Vec<f64>,
     column: &[u32],
     n_features: u32,
@@ -656,18 +699,18 @@ fn lay_numeric<T: SplitValue>(
     let width = tree.leaf_width as usize;
     let zero_column = 2 * n_features;
     let root = nodes.len();
+    let first_value = leaf_values.len();
     let mut depth = 0;
     let mut queue = VecDeque::from([(0usize, root, 0u32)]);
     let placeholder = NumericNode { threshold: T::INFINITY, column: zero_column, child: 0 };
     nodes.push(placeholder);
-    numeric_leaf.push(0);
     while let Some((src, dst, level)) = queue.pop_front() {
         depth = depth.max(level);
         let f = tree.feature[src];
         if f < 0 {
-            // `!(0 < inf)` is false: a leaf steps to `child`, itself.
-            nodes[dst] = NumericNode { threshold: T::INFINITY, column: zero_column, child: dst as u32 };
-            numeric_leaf[dst] = leaf_values.len() as u32;
+            // `!(x < NaN)` is true: a leaf steps to `child + 1`, itself.
+            let offset = (leaf_values.len() - first_value) as u32;
+            nodes[dst] = NumericNode { threshold: T::leaf(offset), column: zero_column, child: (dst as u32).wrapping_sub(1) };
             leaf_values.extend_from_slice(&tree.value[src * width..(src + 1) * width]);
             continue;
         }
@@ -676,7 +719,6 @@ fn lay_numeric<T: SplitValue>(
         let (first, second) = if negated { (tree.right[src], tree.left[src]) } else { (tree.left[src], tree.right[src]) };
         let child = nodes.len();
         nodes.extend([placeholder; 2]);
-        numeric_leaf.extend([0; 2]);
         queue.push_back((first as usize, child, level + 1));
         queue.push_back((second as usize, child + 1, level + 1));
         let column = column[f as usize] + if negated { n_features } else { 0 };
@@ -708,7 +750,7 @@ fn walk_numeric<T: SplitValue>(
         let step = |at: &mut u32, r: usize| {
             let node = nodes[*at as usize];
             let x = group[node.column as usize][r];
-            *at = node.child + u32::from(!(x < node.threshold));
+            *at = node.child.wrapping_add(u32::from(!(x < node.threshold)));
         };
         if live == LANES && depth <= EXIT_CHECK_FROM {
             for _ in 0..depth {
@@ -729,7 +771,7 @@ fn walk_numeric<T: SplitValue>(
                     }
                 }
                 level = end;
-                if level < depth && at.iter().all(|&a| nodes[a as usize].child == a) {
+                if level < depth && at.iter().all(|&a| nodes[a as usize].threshold.is_leaf()) {
                     break;
                 }
             }
@@ -749,6 +791,26 @@ fn walk_numeric<T: SplitValue>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A leaf's threshold keeps its offset through the walk's comparisons, and every input,
+    /// NaN and the infinities included, steps past it (to `child + 1`, the leaf itself).
+    fn leaf_holds_its_offset<T: SplitValue>(inputs: &[T]) {
+        for offset in [0, 1, 2, 12345, (T::MAX_LEAF_VALUES - 1).min(u32::MAX as usize) as u32] {
+            let t = T::leaf(offset);
+            assert!(t.is_leaf());
+            assert_eq!(t.leaf_offset(), offset as usize);
+            for &x in inputs {
+                assert!(!(x < t), "{x:?} < leaf {offset}");
+            }
+        }
+    }
+
+    #[test]
+    fn leaf_thresholds_hold_their_offsets() {
+        leaf_holds_its_offset::<f32>(&[0.0, -0.0, 1.0, -1.0, f32::MAX, f32::MIN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN]);
+        leaf_holds_its_offset::<f64>(&[0.0, -0.0, 1.0, -1.0, f64::MAX, f64::MIN, f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
+        assert!(!SplitValue::is_leaf(1.5f32) && !SplitValue::is_leaf(f64::INFINITY));
+    }
 
     /// A numeric split's single `!(v < t')` test must make the model's decision for every f32
     /// input; the inputs that could disagree are the f32 neighbours of the threshold.
