@@ -3,10 +3,10 @@
 //! thread, so the array is cut between trees and its shares are read side by side.
 //!
 //! Only a cut that cannot be wrong is taken: the file must hold `"trees":[` exactly once, each
-//! cut sits just before a `{"target":` that follows `},` (how kiln writes a tree), each share
-//! must read as a whole array of trees, and the model read must be a tree ensemble. A string
-//! cannot hide any of these (its quotes are escaped), so a share that reads is a run of the
-//! array's elements. Anything else, a foreign writer's spacing or key order included, returns
+//! cut sits just before a `{"target":` that follows `},` (how kiln writes a tree), every tree
+//! of a share (cut at the same boundaries) must read as a whole tree, and the model read must
+//! be a tree ensemble. A string cannot hide any of these (its quotes are escaped), so a share
+//! that reads is a run of the array's elements. Anything else, a foreign writer's spacing or key order included, returns
 //! `None`, and the caller reads the file on one thread as before.
 
 use memchr::memmem;

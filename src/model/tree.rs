@@ -169,7 +169,7 @@ impl SplitValue for f64 {
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH64.with(|s| f(&mut s.borrow_mut()))
     }
-    const MAX_LEAF_VALUES: usize = 1 << 32;
+    const MAX_LEAF_VALUES: usize = u32::MAX as usize; // the offset is a u32
     fn leaf(offset: u32) -> Self {
         f64::from_bits(0x7ff8_0000_0000_0000 | u64::from(offset))
     }
