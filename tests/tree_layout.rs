@@ -307,3 +307,25 @@ fn deep_and_single_leaf_trees() {
     case.spec.trees = vec![leaf_only, deep.clone(), deep];
     check(&case, &mut rng, &pool, 200, "deep");
 }
+
+#[test]
+fn full_lockstep_runs_of_trees() {
+    // A small call walks sixteen consecutive numeric trees in lockstep: forty trees of one
+    // maximum depth fill such runs, and depths 8 and 9 sit on either side of the depth past
+    // which a full run stops early once every tree's walk is at a leaf.
+    let mut rng = Rng(5);
+    for (e, max_depth) in [8, 8, 9, 3, 1].into_iter().enumerate() {
+        let mut pool = vec![0.0, -1.0];
+        let mut case = random_ensemble(&mut rng, 5, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+        let width = case.spec.trees[0].leaf_width;
+        case.spec.trees = (0..40)
+            .map(|t| {
+                let target = if width == 1 { (t % case.spec.n_targets) as u32 } else { 0 };
+                random_tree(&mut rng, max_depth, 5, width, target, Kinds { categorical: false, missing_kinds: false }, &mut pool)
+            })
+            .collect();
+        for n_rows in [1, 2, 3, 130] {
+            check(&case, &mut rng, &pool, n_rows, &format!("depth {max_depth} ensemble {e}, {n_rows} rows"));
+        }
+    }
+}
