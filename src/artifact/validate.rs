@@ -82,6 +82,7 @@ pub(crate) fn validate(c: &Content) -> Result<()> {
     Ok(())
 }
 
+#[expect(clippy::neg_cmp_op_on_partial_ord, reason = "`!(lo <= hi)` holds for NaN too, which this check must refuse")]
 fn validate_schema(c: &Content) -> Result<()> {
     let mut seen = HashMap::new();
     for (i, col) in c.schema.columns.iter().enumerate() {
@@ -156,6 +157,7 @@ pub(crate) fn resolve_pipeline(c: &Content) -> Result<HashMap<&str, Kind>> {
     Ok(kinds)
 }
 
+#[expect(clippy::neg_cmp_op_on_partial_ord, reason = "`!(a < b)` holds for NaN too, which these checks must refuse")]
 fn check_step_params(i: usize, step: &Step) -> Result<()> {
     let op = step.op_name();
     let bad = |m: String| Err(Error::invalid_model(format!("pipeline step {i} ({op}): {m}")));
@@ -285,8 +287,7 @@ fn validate_tree(tree: &TreeSpec, n_features: usize, n_targets: usize) -> Result
             return Err(Error::invalid_model(format!("category split on node {node} lists category {c}; categories must be below {MAX_CATEGORY}")));
         }
     }
-    for i in 0..n {
-        let f = tree.feature[i];
+    for (i, &f) in tree.feature.iter().enumerate() {
         if f < 0 {
             if f != -1 {
                 return Err(Error::invalid_model(format!("node {i} has feature {f}; leaves use -1")));

@@ -199,7 +199,7 @@ impl<'a> CategoricalView<'a> {
             DataType::LargeUtf8 => Strings::LargeUtf8(array.as_string::<i64>()),
             DataType::Utf8View => Strings::View(array.as_string_view()),
             DataType::Dictionary(key, value) if matches!(**value, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
-                fn dict<'b, K: ArrowDictionaryKeyType>(a: &'b ArrayRef) -> &'b DictionaryArray<K> {
+                fn dict<K: ArrowDictionaryKeyType>(a: &ArrayRef) -> &DictionaryArray<K> {
                     a.as_dictionary::<K>()
                 }
                 let (keys, values) = match **key {

@@ -413,6 +413,16 @@ pub unsafe extern "C" fn kiln_model_to_bytes(model: *const KilnModel, buf: *mut 
     })
 }
 
+/// The thread-safety rules of the header, proven at compile time: a model is shared across
+/// threads, a batch or report may move between them.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    const fn movable<T: Send>() {}
+    shared::<KilnModel>();
+    movable::<super::batch::KilnBatch>();
+    movable::<super::score::KilnReport>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,13 +434,3 @@ mod tests {
         assert_eq!(KilnColumnType::Timestamp as i32, 8);
     }
 }
-
-/// The thread-safety rules of the header, proven at compile time: a model is shared across
-/// threads, a batch or report may move between them.
-const _: () = {
-    const fn shared<T: Send + Sync>() {}
-    const fn movable<T: Send>() {}
-    shared::<KilnModel>();
-    movable::<super::batch::KilnBatch>();
-    movable::<super::score::KilnReport>();
-};
