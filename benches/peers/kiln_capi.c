@@ -1,6 +1,6 @@
 /* kiln through its C ABI, as a C host calls it: the peers comparison's C-side timer.
  *
- *   kiln_capi MODEL.kiln ROWS.bin THREADS SCORES.bin [REPEAT] [SINGLE_CALLS] [OUTPUT]
+ *   kiln_capi MODEL.kiln ROWS.bin THREADS SCORES.bin [REPEAT] [SINGLE_CALLS] [OUTPUT] [BATCH_ROWS]
  *
  * ROWS.bin (written by run.py): "KLNROWS1", u64 n_rows, u64 n_cols, then per column a u32
  * name length and the name bytes, then the columns, each n_rows little-endian float64 (NaN =
@@ -11,6 +11,8 @@
  * and freeing it), the same latency with one batch built once and scored repeatedly, and
  * through kiln_model_score_row (the row as numbers, no batch).
  * Writes output column OUTPUT (default 0) of the batch scores to SCORES.bin (float64), for parity.
+ * BATCH_ROWS (default all) scores only the file's first rows: a short batch with a high REPEAT
+ * is the quick A/B of two builds, run alternately with LD_LIBRARY_PATH naming each build.
  */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c11 */
 #include <stdint.h>
@@ -97,7 +99,7 @@ static KilnBatch *make_batch(const Rows *r, size_t start, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 5) die("usage: kiln_capi MODEL.kiln ROWS.bin THREADS SCORES.bin [REPEAT] [SINGLE_CALLS] [OUTPUT]");
+  if (argc < 5) die("usage: kiln_capi MODEL.kiln ROWS.bin THREADS SCORES.bin [REPEAT] [SINGLE_CALLS] [OUTPUT] [BATCH_ROWS]");
   const char *model_path = argv[1];
   unsigned threads = (unsigned)strtoul(argv[3], NULL, 10);
   int repeat = argc > 5 ? atoi(argv[5]) : 3;
@@ -125,6 +127,11 @@ int main(int argc, char **argv) {
   if (output >= n_out) die("OUTPUT is not an output of the model");
 
   size_t n = rows.n_rows;
+  if (argc > 8) {
+    size_t limit = (size_t)strtoull(argv[8], NULL, 10);
+    if (limit == 0) die("BATCH_ROWS must be a positive number");
+    if (limit < n) n = limit;
+  }
   double *scores = malloc(n * n_out * sizeof(double));
   int32_t *status = malloc(n * sizeof(int32_t));
   if (!scores || !status) die("out of memory");
