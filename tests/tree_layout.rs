@@ -329,3 +329,57 @@ fn full_lockstep_runs_of_trees() {
         }
     }
 }
+
+/// A complete tree of `depth` levels of splits on random features and thresholds from `pool`.
+fn full_tree(rng: &mut Rng, depth: u32, n_features: usize, pool: &mut Vec<f64>) -> TreeSpec {
+    let n = (1usize << (depth + 1)) - 1;
+    let mut t = TreeSpec {
+        target: 0,
+        leaf_width: 1,
+        feature: vec![-1; n],
+        threshold: vec![0.0; n],
+        left: vec![-1; n],
+        right: vec![-1; n],
+        default_left: vec![false; n],
+        missing: vec![Missing::Nan; n],
+        category_splits: vec![],
+        value: vec![0.0; n],
+    };
+    for i in 0..n {
+        if 2 * i + 2 < n {
+            t.feature[i] = rng.below(n_features) as i32;
+            t.threshold[i] = (rng.unit() * 4.0 - 2.0) as f32 as f64;
+            pool.push(t.threshold[i]);
+            t.default_left[i] = rng.chance(0.5);
+            t.left[i] = (2 * i + 1) as i32;
+            t.right[i] = (2 * i + 2) as i32;
+        } else {
+            t.value[i] = (rng.unit() - 0.5) * 0.7;
+        }
+    }
+    t
+}
+
+#[test]
+fn float32_trees_too_large_for_compact_nodes() {
+    // Float32 models take 8-byte nodes whose child is a 16-bit offset, unless a tree has more
+    // than 32,768 nodes: a 131,071-node tree (children up to 65,535 nodes ahead) beside small
+    // ones keeps the whole model on 12-byte nodes, with the same results.
+    let mut rng = Rng(6);
+    let mut pool = vec![0.0];
+    for accumulate in [Precision::Float32, Precision::Float64] {
+        let mut case = random_ensemble(&mut rng, 3, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+        case.spec.input_precision = Precision::Float32;
+        case.spec.accumulate = accumulate;
+        case.spec.n_targets = 1;
+        case.spec.base_score = vec![0.5];
+        case.spec.aggregate = Aggregate::Sum;
+        let small = random_tree(&mut rng, 6, 3, 1, 0, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+        let large = full_tree(&mut rng, 16, 3, &mut pool);
+        assert!(large.feature.len() > 1 << 15);
+        case.spec.trees = vec![small.clone(), large, small];
+        for n_rows in [3, 130] {
+            check(&case, &mut rng, &pool, n_rows, &format!("large float32 tree, {accumulate:?} accumulation, {n_rows} rows"));
+        }
+    }
+}

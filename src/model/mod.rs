@@ -15,7 +15,7 @@ pub use tree::TreeEnsemble;
 #[derive(Debug, Clone)]
 pub enum Prepared {
     Linear(Linear),
-    Trees(TreeEnsemble),
+    Trees(Box<TreeEnsemble>),
 }
 
 impl Prepared {

@@ -248,7 +248,7 @@ impl Plan {
             .collect();
         let model = match &c.model {
             ModelSpec::Linear(m) => model::Prepared::Linear(model::Linear::new(m, feature_slots)),
-            ModelSpec::TreeEnsemble(m) => model::Prepared::Trees(model::TreeEnsemble::new(m, &feature_slots)),
+            ModelSpec::TreeEnsemble(m) => model::Prepared::Trees(Box::new(model::TreeEnsemble::new(m, &feature_slots))),
         };
         Ok(Plan { inputs, steps, model, n_num, n_cat, vocabs, cat_vocab, reasons })
     }
