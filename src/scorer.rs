@@ -4,19 +4,21 @@
 //! Flow per call: bind batch columns to the schema by name (type-checked) → for each block of
 //! rows: read and verify inputs → run the fitted steps → score → write outputs and statuses.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::artifact::Artifact;
+use crate::artifact::packed::PackedTrees;
+use crate::artifact::{Artifact, ModelSpec, TreeSpec};
 use crate::batch::view::{CategoricalView, NumericView};
 use crate::batch::Batch;
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::plan::{BLOCK_ROWS, Input, Plan};
 use crate::profile::BatchProfile;
-use crate::schema::Policy;
+use crate::schema::{Policy, Schema};
 use crate::transform::Block;
 use crate::verify::{Finding, RowStatus};
 
@@ -104,10 +106,28 @@ impl Scores {
 /// A loaded model: artifact plus prepared plan. Immutable; share it freely across threads.
 #[derive(Debug)]
 pub struct Scorer {
+    /// The artifact, less a tree ensemble's trees: those are in `trees`.
     artifact: Artifact,
+    /// A tree ensemble's trees, packed (see `artifact/packed.rs`): scoring reads the prepared
+    /// plan, so the trees as written are needed only to write the model out again.
+    trees: Option<Packed>,
     plan: Plan,
     /// The artifact's reference profile (of the training data), read and checked once.
     reference: Option<BatchProfile>,
+}
+
+/// The size of a tree ensemble (see [`Scorer::tree_shape`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeShape {
+    pub n_trees: usize,
+    /// Splits on the longest root-to-leaf path of any tree.
+    pub depth: usize,
+}
+
+#[derive(Debug)]
+struct Packed {
+    trees: PackedTrees,
+    shape: TreeShape,
 }
 
 enum Bound<'a> {
@@ -137,7 +157,21 @@ impl Scorer {
     /// Prepare an artifact for scoring (validates nothing twice: the artifact is validated).
     pub fn new(artifact: Artifact) -> Result<Self> {
         let (plan, reference) = Self::prepare(&artifact.content)?;
-        Ok(Scorer { artifact, plan, reference })
+        Ok(Self::keep(artifact, plan, reference))
+    }
+
+    /// The scorer of a prepared artifact, its trees packed.
+    fn keep(mut artifact: Artifact, plan: Plan, reference: Option<BatchProfile>) -> Self {
+        let trees = match &mut artifact.content.model {
+            ModelSpec::TreeEnsemble(model) => {
+                let shape = TreeShape { n_trees: model.trees.len(), depth: model.trees.iter().map(TreeSpec::depth).max().unwrap_or(0) };
+                let trees = PackedTrees::pack(&model.trees);
+                model.trees = Vec::new();
+                Some(Packed { trees, shape })
+            }
+            ModelSpec::Linear(_) => None,
+        };
+        Scorer { artifact, trees, plan, reference }
     }
 
     fn prepare(content: &crate::artifact::Content) -> Result<(Plan, Option<BatchProfile>)> {
@@ -155,11 +189,32 @@ impl Scorer {
     /// while its fingerprint is checked (see [`Artifact::from_bytes_then`]).
     pub fn from_bytes(bytes: &[u8], expect_fingerprint: Option<&str>) -> Result<Self> {
         let (artifact, (plan, reference)) = Artifact::from_bytes_then(bytes, expect_fingerprint, Self::prepare)?;
-        Ok(Scorer { artifact, plan, reference })
+        Ok(Self::keep(artifact, plan, reference))
     }
 
-    pub fn artifact(&self) -> &Artifact {
+    /// The artifact this model was loaded from, whole. A tree ensemble's trees are unpacked for
+    /// the call (about as long as preparing them took): for the schema alone, use
+    /// [`Scorer::schema`].
+    pub fn artifact(&self) -> Result<Cow<'_, Artifact>> {
+        let Some(packed) = &self.trees else { return Ok(Cow::Borrowed(&self.artifact)) };
+        let mut artifact = self.artifact.clone();
+        if let ModelSpec::TreeEnsemble(model) = &mut artifact.content.model {
+            model.trees = packed.trees.unpack()?;
+        }
+        Ok(Cow::Owned(artifact))
+    }
+    /// The artifact less a tree ensemble's trees (its `trees` are empty): every other field
+    /// as loaded, without unpacking.
+    pub(crate) fn artifact_without_trees(&self) -> &Artifact {
         &self.artifact
+    }
+    /// The input schema.
+    pub fn schema(&self) -> &Schema {
+        &self.artifact.content.schema
+    }
+    /// The number of trees and the deepest tree's depth, for a tree ensemble.
+    pub fn tree_shape(&self) -> Option<TreeShape> {
+        self.trees.as_ref().map(|p| p.shape)
     }
     /// The training data's profile recorded in the artifact, if one was (see
     /// [`Scorer::with_reference_profile`]).
@@ -302,7 +357,7 @@ impl Scorer {
     /// Scratch lives in a per-thread cache: no allocation per call once a thread has scored a
     /// row of a model of this shape.
     pub fn score_row(&self, values: &[f64], out: &mut [f64]) -> Result<RowOutcome> {
-        let schema = &self.artifact.content.schema;
+        let schema = self.schema();
         let k = self.n_outputs();
         if let Some(col) = schema.columns.iter().find(|c| !c.ty.is_numeric()) {
             return Err(Error::invalid_argument(format!(
@@ -391,7 +446,7 @@ impl Scorer {
 
     /// Match batch columns to schema columns by name and type.
     fn bind<'b>(&self, batch: &'b Batch) -> Result<Vec<Bound<'b>>> {
-        let schema = &self.artifact.content.schema;
+        let schema = self.schema();
         schema
             .columns
             .iter()
@@ -414,7 +469,7 @@ impl Scorer {
     /// Columns with a `reject` policy are checked over the whole batch before any output is
     /// written, so a rejected batch leaves the caller's buffers untouched.
     fn reject_pass(&self, bound: &[Bound<'_>], n: usize) -> Result<()> {
-        let schema = &self.artifact.content.schema;
+        let schema = self.schema();
         for ((col, input), view) in schema.columns.iter().zip(&self.plan.inputs).zip(bound) {
             let p = &col.policy;
             let rejects = col.null_policy() == Policy::Reject

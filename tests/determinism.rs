@@ -337,7 +337,8 @@ fn generators_cover_the_interesting_cases() {
     let (mut cats, mut f32s, mut multi, mut wide, mut flagged, mut nan_rows) = (0, 0, 0, 0, 0, 0);
     for seed in 0..40u64 {
         let (s, data) = random_ensemble_case(seed, 200);
-        let ModelSpec::TreeEnsemble(m) = &s.artifact().content.model else { unreachable!() };
+        let artifact = s.artifact().unwrap();
+        let ModelSpec::TreeEnsemble(m) = &artifact.content.model else { unreachable!() };
         cats += m.trees.iter().filter(|t| !t.category_splits.is_empty()).count();
         f32s += usize::from(m.accumulate == Precision::Float32);
         multi += usize::from(m.n_targets > 1);
@@ -355,4 +356,26 @@ fn generators_cover_the_interesting_cases() {
         flagged += ls.score(&build, &ScoreOptions::default()).unwrap().report.flagged as usize;
     }
     assert!(cats > 5 && f32s > 5 && multi > 5 && wide > 2 && nan_rows > 1000 && flagged > 10, "{cats} {f32s} {multi} {wide} {nan_rows} {flagged}");
+}
+
+/// A loaded model keeps its trees packed (`artifact/packed.rs`) and gives back, whole, the
+/// artifact it was made from: same content bit for bit (the fingerprint hashes every float in
+/// shortest round-trip form), written out and read back to the same scores.
+#[test]
+fn loaded_models_give_back_their_artifact() {
+    for seed in 0..40u64 {
+        let (s, data) = random_ensemble_case(seed, 50);
+        let artifact = s.artifact().unwrap();
+        let ModelSpec::TreeEnsemble(m) = &artifact.content.model else { unreachable!() };
+        assert!(!m.trees.is_empty(), "seed {seed}: trees unpacked");
+        assert_eq!(Artifact::new(artifact.content.clone()).unwrap().fingerprint, s.fingerprint(), "seed {seed}");
+        let back = Scorer::from_bytes(&artifact.to_bytes().unwrap(), Some(s.fingerprint())).unwrap();
+        assert_eq!(back.artifact().unwrap().content, artifact.content, "seed {seed}");
+        let batch = Batch::new(data.iter().map(|(name, v)| (name.clone(), f64_array(v))).collect()).unwrap();
+        let (a, b) = (s.score(&batch, &ScoreOptions::default()).unwrap(), back.score(&batch, &ScoreOptions::default()).unwrap());
+        assert!(a.values.iter().zip(&b.values).all(|(x, y)| x.to_bits() == y.to_bits()), "seed {seed}");
+        let shape = back.tree_shape().unwrap();
+        assert_eq!(shape.n_trees, m.trees.len());
+        assert_eq!(shape.depth, m.trees.iter().map(TreeSpec::depth).max().unwrap());
+    }
 }

@@ -347,7 +347,7 @@ fn large_batches_on_many_threads_stay_bit_identical() {
         let b = batch(&big, 0..n * reps);
         for threads in [1, 4] {
             let s = scorer.score(&b, &ScoreOptions { n_threads: threads }).unwrap();
-            let flags_infinities = scorer.artifact().content.schema.columns.iter().any(|c| c.policy.non_finite != Policy::Allow);
+            let flags_infinities = scorer.schema().columns.iter().any(|c| c.policy.non_finite != Policy::Allow);
             for i in 0..n * reps {
                 if flags_infinities && big.iter().any(|(_, v)| v[i].is_some_and(f64::is_infinite)) {
                     assert_ne!(s.status[i], 0, "{case} row {i}: an infinite input was scored");

@@ -108,7 +108,7 @@ fn binary_logitraw() {
 #[test]
 fn regression_squarederror_default_feature_names() {
     let s = check_case("regression");
-    assert_eq!(s.artifact().content.model.features()[0], "f0");
+    assert_eq!(s.artifact().unwrap().content.model.features()[0], "f0");
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn other_identity_regressions() {
 #[test]
 fn parallel_trees_over_an_iteration_range() {
     let s = check_case("forest_range");
-    match &s.artifact().content.model {
+    match &s.artifact().unwrap().content.model {
         ModelSpec::TreeEnsemble(t) => assert_eq!(t.trees.len(), 8, "iterations 1..3 of 4 parallel trees each"),
         _ => unreachable!("xgboost imports are tree ensembles"),
     }
@@ -159,7 +159,7 @@ fn multi_softmax_probabilities_and_classes() {
     // Booster.predict returns the class: the first maximum of the probabilities kiln returns.
     let expected = read_json(&dir(case).join("expected.json"));
     let classes: Vec<u64> = expected["classes"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
-    let features = s.artifact().content.model.features().to_vec();
+    let features = s.artifact().unwrap().content.model.features().to_vec();
     let cols = input(case, &features);
     let scores = s.score(&batch_of(&cols, 0..classes.len()), &ScoreOptions::default()).unwrap();
     for (i, &c) in classes.iter().enumerate() {
@@ -188,7 +188,7 @@ fn early_stopping_best_iteration() {
 #[test]
 fn categorical_splits() {
     let s = check_case("categorical");
-    match &s.artifact().content.model {
+    match &s.artifact().unwrap().content.model {
         ModelSpec::TreeEnsemble(t) => assert!(t.trees.iter().any(|t| !t.category_splits.is_empty()), "fixture has categorical splits"),
         _ => unreachable!("xgboost imports are tree ensembles"),
     }
@@ -340,9 +340,10 @@ fn binary_margins_beyond_the_sigmoid_cap() {
 #[test]
 fn survival_cox_predicts_the_hazard_ratio() {
     let s = check_case("cox");
-    let ModelSpec::TreeEnsemble(t) = &s.artifact().content.model else { panic!("trees") };
+    let artifact = s.artifact().unwrap();
+    let ModelSpec::TreeEnsemble(t) = &artifact.content.model else { panic!("trees") };
     assert_eq!(t.transform, OutputTransform::Exp);
-    assert_eq!(s.artifact().content.outputs[0].name, "hazard_ratio");
+    assert_eq!(s.artifact().unwrap().content.outputs[0].name, "hazard_ratio");
 }
 
 /// The fixture's columns as Arrow arrays: strings where the input holds strings.

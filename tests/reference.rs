@@ -47,7 +47,7 @@ fn attaching_a_reference_makes_a_new_artifact_that_round_trips() {
     // The outputs were scored for the reference: every training row has a score here.
     assert_eq!(r.outputs()[0].summary.rows, TRAINING_ROWS as u64);
     assert!(r.outputs()[0].summary.moments.mean().is_some_and(|m| m > 0.0 && m < 1.0));
-    let back = Scorer::from_bytes(&s.artifact().to_bytes().unwrap(), Some(s.fingerprint())).unwrap();
+    let back = Scorer::from_bytes(&s.artifact().unwrap().to_bytes().unwrap(), Some(s.fingerprint())).unwrap();
     assert_eq!(back.reference_profile(), Some(r));
     // The same data gives the same reference, so the same fingerprint.
     let again = plain.with_reference_from(&customers(TRAINING_ROWS, 1, &Change::default()), &ScoreOptions { n_threads: 1 }).unwrap();
@@ -57,7 +57,7 @@ fn attaching_a_reference_makes_a_new_artifact_that_round_trips() {
 #[test]
 fn a_reference_of_other_columns_is_refused_at_load() {
     let other = Schema::new(vec![Column::new("x", ColumnType::Float64)]);
-    let mut c = model().artifact().content.clone();
+    let mut c = model().artifact().unwrap().content.clone();
     c.profile = Some(BatchProfile::with_output_names(&other, ["out0"]).to_json_value());
     let a = Artifact::new(c).unwrap();
     let e = Scorer::new(a).unwrap_err();

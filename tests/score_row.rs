@@ -26,7 +26,7 @@ fn fixture(kind: &str, case: &str) -> PathBuf {
 /// The fixture's input rows in the model's schema order (nulls as NaN).
 fn rows_of(kind: &str, case: &str, scorer: &Scorer) -> Vec<Vec<f64>> {
     let v: Value = serde_json::from_slice(&std::fs::read(fixture(kind, case).join("input.json")).unwrap()).unwrap();
-    let names: Vec<&str> = scorer.artifact().content.schema.columns.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = scorer.schema().columns.iter().map(|c| c.name.as_str()).collect();
     let cols: Vec<Vec<f64>> = names
         .iter()
         .map(|n| v["columns"][*n].as_array().unwrap_or_else(|| panic!("{case}: no column {n}")).iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
@@ -35,7 +35,7 @@ fn rows_of(kind: &str, case: &str, scorer: &Scorer) -> Vec<Vec<f64>> {
 }
 
 fn batch_of_row(scorer: &Scorer, row: &[f64]) -> Batch {
-    let cols = scorer.artifact().content.schema.columns.iter().zip(row).map(|(c, &x)| {
+    let cols = scorer.schema().columns.iter().zip(row).map(|(c, &x)| {
         let a: ArrayRef = match c.ty {
             ColumnType::Int32 => Arc::new(Int32Array::from(vec![(!x.is_nan()).then_some(x as i32)])),
             _ => Arc::new(Float64Array::from(vec![(!x.is_nan()).then_some(x)])),
@@ -83,13 +83,11 @@ impl Drop for CModel {
 fn check_rows(label: &str, scorer: &Scorer, rows: &[Vec<f64>]) {
     assert!(!rows.is_empty());
     let k = scorer.n_outputs();
-    let c = CModel::new(scorer.artifact());
+    let c = CModel::new(&scorer.artifact().unwrap());
     let n_cols = rows[0].len();
     let whole = Batch::new(
         scorer
-            .artifact()
-            .content
-            .schema
+            .schema()
             .columns
             .iter()
             .enumerate()
@@ -196,7 +194,7 @@ fn a_reject_rule_is_an_error_and_writes_nothing() {
     assert_eq!(e.status(), KilnStatus::BatchRejected);
     assert!(e.message().contains("'x'"), "{}", e.message());
     assert_eq!(out, [42.0]);
-    let c = CModel::new(s.artifact());
+    let c = CModel::new(&s.artifact().unwrap());
     let (st, c_out, status, reason) = c.score_row(&[11.0], 1);
     assert_eq!(st, KilnStatus::BatchRejected);
     assert!(last_error().contains("reject"), "{}", last_error());
@@ -218,7 +216,7 @@ fn what_one_row_cannot_take_is_a_clear_error() {
     let e = cat.score_row(&[1.0, 2.0, 3.0], &mut out).unwrap_err();
     assert!(e.message().contains("province") && e.message().contains("batch"), "{}", e.message());
 
-    let c = CModel::new(s.artifact());
+    let c = CModel::new(&s.artifact().unwrap());
     let mut one = [0.0];
     // SAFETY: NULL values with a non-zero count must be refused, not read.
     let st = unsafe { kiln_model_score_row(c.0, ptr::null(), 3, one.as_mut_ptr(), 1, ptr::null_mut(), ptr::null_mut()) };

@@ -18,6 +18,7 @@
 
 mod canonical;
 pub mod model;
+pub(crate) mod packed;
 pub mod pipeline;
 mod split;
 pub mod text;
@@ -135,7 +136,7 @@ impl Artifact {
     /// score). For a large artifact the fingerprint is computed on a second thread meanwhile: it
     /// re-encodes the whole content, about as long as parsing it. Errors keep their order: a
     /// fingerprint that does not match, then the pin, then validation, then `then`'s own.
-    pub fn from_bytes_then<R>(bytes: &[u8], expect_fingerprint: Option<&str>, then: impl FnOnce(&Content) -> Result<R>) -> Result<(Self, R)> {
+    pub fn from_bytes_then<R: Send>(bytes: &[u8], expect_fingerprint: Option<&str>, then: impl FnOnce(&Content) -> Result<R> + Send) -> Result<(Self, R)> {
         // Straight from bytes into the typed content: most of a large model's load time was the
         // intermediate `Value`. Any failure re-runs the step-by-step parse below, so that a bad
         // file gets the same error (and the same precedence of errors) either way.
@@ -158,10 +159,14 @@ impl Artifact {
         let fingerprint_now = || fingerprint_of(&content, bytes.len());
         let checked_then = || validate::validate(&content).and_then(|()| then(&content));
         let (fingerprint, checked) = if bytes.len() >= FINGERPRINT_THREAD_FROM_BYTES {
+            // The hashing stays on the calling thread: its encoding is as large as the file and
+            // is dropped at once. Made on a helper thread, glibc puts it in that thread's arena,
+            // whose free top it never gives back (`malloc_trim` trims only the main arena's top),
+            // so a process kept the file's size again, resident and unused, after each load.
             std::thread::scope(|scope| {
-                let hashing = scope.spawn(fingerprint_now);
-                let checked = checked_then();
-                let fingerprint = hashing.join().unwrap_or_else(|_| Err(Error::internal("the fingerprint thread panicked")));
+                let checking = scope.spawn(checked_then);
+                let fingerprint = fingerprint_now();
+                let checked = checking.join().unwrap_or_else(|_| Err(Error::internal("the thread preparing the model panicked")));
                 (fingerprint, checked)
             })
         } else {

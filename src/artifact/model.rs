@@ -226,6 +226,27 @@ fn one() -> u32 {
 }
 
 impl TreeSpec {
+    /// Splits on the longest path from the root to a leaf (0 for a lone leaf).
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((node, depth)) = stack.pop() {
+            deepest = deepest.max(depth);
+            let is_leaf = self.feature.get(node).is_none_or(|f| *f < 0);
+            if !is_leaf {
+                for child in [self.left.get(node), self.right.get(node)].into_iter().flatten() {
+                    // Validation at load rules out cycles; the bound keeps a bad tree finite anyway.
+                    if let Ok(c) = usize::try_from(*child) {
+                        if depth < self.feature.len() {
+                            stack.push((c, depth + 1));
+                        }
+                    }
+                }
+            }
+        }
+        deepest
+    }
+
     /// Give back the spare capacity a parse leaves: serde_json cannot know an array's length
     /// before reading it, so each per-node array grew by doubling (up to twice its length).
     /// A loaded model keeps its trees for its whole life, so the slack would be kept too.

@@ -5,7 +5,7 @@ use std::ffi::{CString, c_char};
 use serde_json::json;
 
 use super::boundary::*;
-use crate::artifact::{FORMAT_MAJOR, FORMAT_MINOR, ModelSpec, TreeSpec};
+use crate::artifact::{FORMAT_MAJOR, FORMAT_MINOR};
 use crate::error::{Error, KilnStatus, Result};
 use crate::schema::ColumnType;
 use crate::Scorer;
@@ -63,29 +63,9 @@ fn c_string(s: &str, what: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::invalid_model(format!("{what} '{}' contains a NUL byte", s.replace('\0', "\\0"))))
 }
 
-fn tree_depth(tree: &TreeSpec) -> usize {
-    let mut deepest = 0;
-    let mut stack = vec![(0usize, 0usize)];
-    while let Some((node, depth)) = stack.pop() {
-        deepest = deepest.max(depth);
-        let is_leaf = tree.feature.get(node).is_none_or(|f| *f < 0);
-        if !is_leaf {
-            for child in [tree.left.get(node), tree.right.get(node)].into_iter().flatten() {
-                // Validation at load rules out cycles; the bound keeps a bad tree finite anyway.
-                if let Ok(c) = usize::try_from(*child) {
-                    if depth < tree.feature.len() {
-                        stack.push((c, depth + 1));
-                    }
-                }
-            }
-        }
-    }
-    deepest
-}
-
 impl KilnModel {
     pub(crate) fn new(scorer: Scorer) -> Result<Self> {
-        let artifact = scorer.artifact();
+        let artifact = scorer.artifact_without_trees();
         let content = &artifact.content;
         let fingerprint = c_string(scorer.fingerprint(), "fingerprint")?;
         let output_names = scorer.output_names().into_iter().map(|n| c_string(n, "output name")).collect::<Result<_>>()?;
@@ -104,9 +84,9 @@ impl KilnModel {
             "features": content.model.features(),
             "n_outputs": content.model.n_outputs(),
         });
-        if let ModelSpec::TreeEnsemble(t) = &content.model {
-            model["n_trees"] = json!(t.trees.len());
-            model["depth"] = json!(t.trees.iter().map(tree_depth).max().unwrap_or(0));
+        if let Some(shape) = scorer.tree_shape() {
+            model["n_trees"] = json!(shape.n_trees);
+            model["depth"] = json!(shape.depth);
         }
         let info = json!({
             "fingerprint": artifact.fingerprint,
@@ -384,7 +364,7 @@ pub unsafe extern "C" fn kiln_model_save(model: *const KilnModel, path: *const c
     guard("kiln_model_save", || {
         // SAFETY: NULL or a live model; NUL-terminated string (contract).
         let (m, path) = unsafe { (arc_ref(model)?, str_arg(path, "path")?) };
-        m.scorer.artifact().save(path)
+        m.scorer.artifact()?.save(path)
     })
 }
 
@@ -400,7 +380,7 @@ pub unsafe extern "C" fn kiln_model_to_bytes(model: *const KilnModel, buf: *mut 
         let out_len = out_ptr(out_len, "out_len")?;
         // SAFETY: NULL or a live model (contract).
         let m = unsafe { arc_ref(model)? };
-        let bytes = m.scorer.artifact().to_bytes()?;
+        let bytes = m.scorer.artifact()?.to_bytes()?;
         // SAFETY: non-NULL and writable (contract).
         unsafe { write_out(out_len, bytes.len()) };
         if buf.is_null() {

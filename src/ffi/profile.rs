@@ -122,7 +122,7 @@ pub unsafe extern "C" fn kiln_model_with_reference_profile(
         let (m, b) = unsafe { (arc_ref(model)?, box_ref(batch)?) };
         let scorer = &m.scorer;
         let opts = crate::ScoreOptions { n_threads: n_threads as usize };
-        let mut profile = BatchProfile::with_output_names(&scorer.artifact().content.schema, scorer.output_names());
+        let mut profile = BatchProfile::with_output_names(scorer.schema(), scorer.output_names());
         for chunk in &b.chunks {
             profile.merge(&crate::profile::check::reference_profile(scorer, chunk, &opts)?)?;
         }

@@ -123,7 +123,7 @@ unsafe fn outputs<'a>(
 fn profile_inputs(model: &KilnModel, batch: &KilnBatch, n_threads: u32) -> Result<BatchProfile> {
     let scorer = &model.scorer;
     let opts = ProfileOptions { n_threads: n_threads as usize };
-    let mut merged = BatchProfile::with_output_names(&scorer.artifact().content.schema, scorer.output_names());
+    let mut merged = BatchProfile::with_output_names(scorer.schema(), scorer.output_names());
     for (i, chunk) in batch.chunks.iter().enumerate() {
         let p = profile_batch_with(scorer, chunk, &opts).map_err(|e| if batch.chunks.len() > 1 { e.context(format!("stream chunk {i}")) } else { e })?;
         merged.merge(&p)?;

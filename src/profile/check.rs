@@ -189,7 +189,7 @@ impl Scorer {
     /// `content.profile`, so the fingerprint changes). The profile must be of this model's
     /// columns and outputs, e.g. from [`reference_profile`].
     pub fn with_reference_profile(&self, profile: &BatchProfile) -> Result<Scorer> {
-        let mut content = self.artifact().content.clone();
+        let mut content = self.artifact()?.into_owned().content;
         content.profile = Some(profile.to_json_value());
         let artifact = Artifact::new(content)?;
         check_matches(profile, &artifact.content)?;

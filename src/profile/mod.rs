@@ -521,7 +521,7 @@ impl ProfileTarget for Schema {
 
 impl ProfileTarget for Scorer {
     fn schema(&self) -> &Schema {
-        &self.artifact().content.schema
+        Scorer::schema(self)
     }
     fn output_names(&self) -> Vec<String> {
         Scorer::output_names(self).into_iter().map(str::to_string).collect()

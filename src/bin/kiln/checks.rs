@@ -130,7 +130,7 @@ pub fn profile(args: &ProfileArgs) -> CliResult<u8> {
     let scorer = args.model.as_ref().map(|m| Scorer::load(m, None)).transpose()?;
     let format = Format::resolve(args.input_format, &args.data, "input")?;
     let (schema, inferred) = match &scorer {
-        Some(s) => (s.artifact().content.schema.clone(), false),
+        Some(s) => (s.schema().clone(), false),
         None => (io::infer_schema(&args.data, format)?, true),
     };
     let mut profile = match &scorer {
@@ -149,7 +149,7 @@ pub fn profile(args: &ProfileArgs) -> CliResult<u8> {
     if args.attach {
         let (scorer, out) = (scorer.expect("clap requires --model"), args.output.as_ref().expect("clap requires --output"));
         let with = scorer.with_reference_profile(&profile)?;
-        with.artifact().save(out)?;
+        with.artifact()?.save(out)?;
         crate::print(&format!(
             "profiled {rows} rows of {}\nwrote {} with the reference profile\nfingerprint {} (was {})\n",
             args.data.display(),
@@ -194,7 +194,7 @@ struct Verification {
 pub fn verify(args: &VerifyArgs) -> CliResult<u8> {
     let scorer = Scorer::load(&args.model, None)?;
     let reference = scorer.reference_profile();
-    let schema = scorer.artifact().content.schema.clone();
+    let schema = scorer.schema().clone();
     let mut profile = BatchProfile::with_output_names(&schema, scorer.output_names());
     let mut report = ScoreReport::default();
     let mut rejected: Option<String> = None;
@@ -307,7 +307,7 @@ pub fn drift(args: &DriftArgs) -> CliResult<u8> {
     let schema = Schema::new(reference.columns().iter().map(|c| Column::new(c.name.clone(), c.ty)).collect());
     let scored = scorer.as_ref().filter(|s| {
         let cols = |p: &Schema| p.columns.iter().map(|c| (c.name.clone(), c.ty)).collect::<Vec<_>>();
-        cols(&s.artifact().content.schema) == cols(&schema) && reference.outputs().iter().map(|o| o.name.as_str()).eq(s.output_names())
+        cols(s.schema()) == cols(&schema) && reference.outputs().iter().map(|o| o.name.as_str()).eq(s.output_names())
     });
     let mut current = match scored {
         Some(s) => BatchProfile::with_output_names(&schema, s.output_names()),

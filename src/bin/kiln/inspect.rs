@@ -167,20 +167,6 @@ pub fn describe_step(step: &Step) -> String {
     }
 }
 
-fn tree_depth(t: &TreeSpec) -> usize {
-    // Validated at load: every node is reached once from the root, so this terminates.
-    let mut max = 0;
-    let mut stack = vec![(0usize, 0usize)];
-    while let Some((node, depth)) = stack.pop() {
-        max = max.max(depth);
-        if t.feature[node] >= 0 {
-            stack.push((t.left[node] as usize, depth + 1));
-            stack.push((t.right[node] as usize, depth + 1));
-        }
-    }
-    max
-}
-
 /// The model's summary as JSON (text mode renders the same fields).
 fn model_summary(m: &ModelSpec) -> Value {
     match m {
@@ -197,7 +183,7 @@ fn model_summary(m: &ModelSpec) -> Value {
             "features": t.features,
             "n_outputs": m.n_outputs(),
             "n_trees": t.trees.len(),
-            "max_depth": t.trees.iter().map(tree_depth).max().unwrap_or(0),
+            "max_depth": t.trees.iter().map(TreeSpec::depth).max().unwrap_or(0),
             "aggregate": lower(&t.aggregate),
             "decision": lower(&t.decision),
             "transform": lower(&t.transform),

@@ -31,7 +31,7 @@ pub fn run(args: &ScoreArgs) -> CliResult<()> {
     let output_names: Vec<String> = scorer.output_names().iter().map(|s| s.to_string()).collect();
     check_output_names(&args.keep, &output_names)?;
 
-    let input = io::open_input(&args.input, in_format, &scorer.artifact().content.schema, &args.keep, args.chunk_rows as usize)?;
+    let input = io::open_input(&args.input, in_format, scorer.schema(), &args.keep, args.chunk_rows as usize)?;
     let out_schema = output_schema(&input.schema, &args.keep, &output_names);
     let mut output = io::Output::create(&args.output, out_format, out_schema.clone())?;
     let progress = progress_bar(args.progress, &input.progress);
@@ -40,7 +40,7 @@ pub fn run(args: &ScoreArgs) -> CliResult<()> {
     let mut report = ScoreReport::default();
     // With a reference profile, the file's input profile is kept for the null-rate rule.
     let reference = scorer.reference_profile();
-    let mut profile = BatchProfile::with_output_names(&scorer.artifact().content.schema, scorer.output_names());
+    let mut profile = BatchProfile::with_output_names(scorer.schema(), scorer.output_names());
     let mut rows_done: u64 = 0;
     for chunk in input.chunks {
         let chunk = chunk?;
