@@ -361,15 +361,16 @@ fn full_tree(rng: &mut Rng, depth: u32, n_features: usize, pool: &mut Vec<f64>) 
 }
 
 #[test]
-fn float32_trees_too_large_for_compact_nodes() {
-    // Float32 models take 8-byte nodes whose child is a 16-bit offset, unless a tree has more
-    // than 32,768 nodes: a 131,071-node tree (children up to 65,535 nodes ahead) beside small
-    // ones keeps the whole model on 12-byte nodes, with the same results.
+fn trees_too_large_for_compact_nodes() {
+    // Models take compact nodes (8 bytes for float32, 12 for float64) whose child is a 16-bit
+    // offset, unless a tree has more than 32,768 nodes: a 131,071-node tree (children up to
+    // 65,535 nodes ahead) beside small ones keeps the whole model on the wider nodes, with the
+    // same results.
     let mut rng = Rng(6);
     let mut pool = vec![0.0];
-    for accumulate in [Precision::Float32, Precision::Float64] {
+    for (input, accumulate) in [(Precision::Float32, Precision::Float32), (Precision::Float32, Precision::Float64), (Precision::Float64, Precision::Float64)] {
         let mut case = random_ensemble(&mut rng, 3, Kinds { categorical: false, missing_kinds: false }, &mut pool);
-        case.spec.input_precision = Precision::Float32;
+        case.spec.input_precision = input;
         case.spec.accumulate = accumulate;
         case.spec.n_targets = 1;
         case.spec.base_score = vec![0.5];
@@ -379,7 +380,7 @@ fn float32_trees_too_large_for_compact_nodes() {
         assert!(large.feature.len() > 1 << 15);
         case.spec.trees = vec![small.clone(), large, small];
         for n_rows in [3, 130] {
-            check(&case, &mut rng, &pool, n_rows, &format!("large float32 tree, {accumulate:?} accumulation, {n_rows} rows"));
+            check(&case, &mut rng, &pool, n_rows, &format!("large tree, {input:?} input, {accumulate:?} accumulation, {n_rows} rows"));
         }
     }
 }

@@ -7,8 +7,8 @@
 //! Two layouts, chosen per tree:
 //! - **Numeric** trees (every split numeric, missing values going a fixed default direction:
 //!   XGBoost, scikit-learn, LightGBM with NaN missing) use compact nodes holding the threshold
-//!   in the model's input precision (`f32` nodes of 8 bytes, or 12 for a model with a tree of
-//!   over 32,768 nodes; `f64` nodes of 16), a leaf that
+//!   in the model's input precision (`f32` nodes of 8 bytes and `f64` nodes of 12, or 12 and
+//!   16 for a model with a tree of over 32,768 nodes), a leaf that
 //!   points back at itself, and a walk of exactly the tree's depth with no per-node flag test
 //!   and no exit branch. That lets [`LANES`] rows walk one tree in lockstep, so the CPU overlaps
 //!   their independent loads instead of waiting on one row's chain of dependent loads.
@@ -102,22 +102,24 @@ impl<T: Copy> Step<T> for NumericNode<T> {
     }
 }
 
-/// A float32 numeric node in 8 bytes: the column as 16 bits and the first child as a signed
-/// 16-bit offset from the node itself (a leaf's is -1). Taken by a model whose scratch has at
-/// most 65,536 columns and whose numeric trees have at most 32,768 nodes each (a breadth-first
-/// child is then under 32,768 nodes ahead); others keep [`NumericNode`]. Two thirds of the
-/// bytes: less memory and less cache per tree.
+/// A numeric node with the column as 16 bits and the first child as a signed 16-bit offset
+/// from the node itself (a leaf's is -1): 8 bytes for float32, 12 for float64 (packed to a
+/// 4-byte alignment, so a float64 threshold may straddle 8 bytes: x86 reads it as fast). Taken
+/// by a model whose scratch has at most 65,536 columns and whose numeric trees have at most
+/// 32,768 nodes each (a breadth-first child is then under 32,768 nodes ahead); others keep
+/// [`NumericNode`]. Two thirds (float32) or three quarters (float64) of the bytes: less memory
+/// and less cache per tree.
 #[derive(Debug, Clone, Copy)]
-#[repr(C)]
-struct CompactNode {
-    threshold: f32,
+#[repr(C, packed(4))]
+struct CompactNode<T> {
+    threshold: T,
     column: u16,
     child: i16,
 }
 
-impl Step<f32> for CompactNode {
+impl<T: Copy> Step<T> for CompactNode<T> {
     #[inline(always)]
-    fn threshold(&self) -> f32 {
+    fn threshold(&self) -> T {
         self.threshold
     }
     #[inline(always)]
@@ -132,6 +134,16 @@ impl Step<f32> for CompactNode {
 
 /// The most nodes a numeric tree of a compact model may have.
 const COMPACT_TREE_NODES: usize = 1 << 15;
+
+/// `nodes` (of trees of at most [`COMPACT_TREE_NODES`], in a scratch of at most 65,536
+/// columns) as compact nodes.
+fn compact_nodes<T: Copy>(nodes: &[NumericNode<T>]) -> Vec<CompactNode<T>> {
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| CompactNode { threshold: n.threshold, column: n.column as u16, child: n.child.wrapping_sub(i as u32) as i32 as i16 })
+        .collect()
+}
 
 /// A split value type of numeric trees: `f32` where the model compares f32-rounded inputs,
 /// `f64` otherwise. Comparisons of inputs of this type against these thresholds are exact
@@ -285,8 +297,9 @@ struct Tree {
 #[derive(Debug, Clone)]
 enum NumericNodes {
     F32(Vec<NumericNode<f32>>),
-    F32Compact(Vec<CompactNode>),
+    F32Compact(Vec<CompactNode<f32>>),
     F64(Vec<NumericNode<f64>>),
+    F64Compact(Vec<CompactNode<f64>>),
 }
 
 /// Consecutive trees that a small block scores together, one row at a time: up to [`LANES`]
@@ -386,7 +399,7 @@ impl TreeEnsemble {
         for tree in &spec.trees {
             let fits = match &m.numeric {
                 NumericNodes::F32(_) | NumericNodes::F32Compact(_) => fits_numeric::<f32>(tree, less),
-                NumericNodes::F64(_) => fits_numeric::<f64>(tree, less),
+                NumericNodes::F64(_) | NumericNodes::F64Compact(_) => fits_numeric::<f64>(tree, less),
             };
             let leaf_base = m.leaf_values.len() as u32;
             let layout = if fits {
@@ -394,7 +407,7 @@ impl TreeEnsemble {
                 match &mut m.numeric {
                     NumericNodes::F32(nodes) => lay_numeric(tree, nodes, &mut m.leaf_values, &column, n_columns, less),
                     NumericNodes::F64(nodes) => lay_numeric(tree, nodes, &mut m.leaf_values, &column, n_columns, less),
-                    NumericNodes::F32Compact(_) => unreachable!("compacted once laid out"),
+                    NumericNodes::F32Compact(_) | NumericNodes::F64Compact(_) => unreachable!("compacted once laid out"),
                 }
             } else {
                 m.has_general = true;
@@ -403,28 +416,21 @@ impl TreeEnsemble {
             m.trees.push(Tree { layout, target: tree.target, width: tree.leaf_width, leaf_base });
         }
         m.runs = tree_runs(&m.trees);
-        if let NumericNodes::F32(nodes) = &m.numeric {
-            // The largest column, the zero column `2 * n_columns`, must fit 16 bits.
-            let compact = 2 * n_columns as usize <= usize::from(u16::MAX)
-                && spec.trees.iter().all(|t| t.feature.len() <= COMPACT_TREE_NODES);
-            if compact {
-                let nodes = nodes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| CompactNode {
-                        threshold: n.threshold,
-                        column: n.column as u16,
-                        child: n.child.wrapping_sub(i as u32) as i32 as i16,
-                    })
-                    .collect();
-                m.numeric = NumericNodes::F32Compact(nodes);
-            }
+        // The largest column, the zero column `2 * n_columns`, must fit 16 bits.
+        let compact = 2 * n_columns as usize <= usize::from(u16::MAX) && spec.trees.iter().all(|t| t.feature.len() <= COMPACT_TREE_NODES);
+        if compact {
+            m.numeric = match std::mem::replace(&mut m.numeric, NumericNodes::F32(Vec::new())) {
+                NumericNodes::F32(nodes) => NumericNodes::F32Compact(compact_nodes(&nodes)),
+                NumericNodes::F64(nodes) => NumericNodes::F64Compact(compact_nodes(&nodes)),
+                compacted => compacted,
+            };
         }
         // A loaded model keeps these for its life: no spare capacity from growing them.
         match &mut m.numeric {
             NumericNodes::F32(nodes) => nodes.shrink_to_fit(),
             NumericNodes::F32Compact(nodes) => nodes.shrink_to_fit(),
             NumericNodes::F64(nodes) => nodes.shrink_to_fit(),
+            NumericNodes::F64Compact(nodes) => nodes.shrink_to_fit(),
         }
         m.general.shrink_to_fit();
         if m.acc32 {
@@ -556,6 +562,7 @@ impl TreeEnsemble {
             NumericNodes::F32(nodes) => self.score_trees(nodes, block, out),
             NumericNodes::F32Compact(nodes) => self.score_trees(nodes, block, out),
             NumericNodes::F64(nodes) => self.score_trees(nodes, block, out),
+            NumericNodes::F64Compact(nodes) => self.score_trees(nodes, block, out),
         }
         if self.aggregate == Aggregate::Average {
             let trees = self.trees.len() as f64;
