@@ -124,6 +124,13 @@ pub struct TreeShape {
     pub depth: usize,
 }
 
+/// What [`Scorer::prepare`] makes of an artifact's content.
+struct Parts {
+    plan: Plan,
+    reference: Option<BatchProfile>,
+    trees: Option<Packed>,
+}
+
 #[derive(Debug)]
 struct Packed {
     trees: PackedTrees,
@@ -156,26 +163,31 @@ struct Acc<'a> {
 impl Scorer {
     /// Prepare an artifact for scoring (validates nothing twice: the artifact is validated).
     pub fn new(artifact: Artifact) -> Result<Self> {
-        let (plan, reference) = Self::prepare(&artifact.content)?;
-        Ok(Self::keep(artifact, plan, reference))
+        let parts = Self::prepare(&artifact.content)?;
+        Ok(Self::keep(artifact, parts))
     }
 
-    /// The scorer of a prepared artifact, its trees packed.
-    fn keep(mut artifact: Artifact, plan: Plan, reference: Option<BatchProfile>) -> Self {
-        let trees = match &mut artifact.content.model {
-            ModelSpec::TreeEnsemble(model) => {
-                let shape = TreeShape { n_trees: model.trees.len(), depth: model.trees.iter().map(TreeSpec::depth).max().unwrap_or(0) };
-                let trees = PackedTrees::pack(&model.trees);
-                model.trees = Vec::new();
-                Some(Packed { trees, shape })
-            }
+    /// Everything a scorer holds that is made from the content: the plan, the reference
+    /// profile, and a tree ensemble's trees packed. Run beside the fingerprint's hashing when
+    /// loading, so the packing costs no load time where the hashing is the longer of the two.
+    fn prepare(content: &crate::artifact::Content) -> Result<Parts> {
+        let trees = match &content.model {
+            ModelSpec::TreeEnsemble(model) => Some(Packed {
+                trees: PackedTrees::pack(&model.trees),
+                shape: TreeShape { n_trees: model.trees.len(), depth: model.trees.iter().map(TreeSpec::depth).max().unwrap_or(0) },
+            }),
             ModelSpec::Linear(_) => None,
         };
-        Scorer { artifact, trees, plan, reference }
+        Ok(Parts { plan: Plan::new(content)?, reference: crate::profile::check::read_reference(content)?, trees })
     }
 
-    fn prepare(content: &crate::artifact::Content) -> Result<(Plan, Option<BatchProfile>)> {
-        Ok((Plan::new(content)?, crate::profile::check::read_reference(content)?))
+    /// The scorer of a prepared artifact, whose trees it keeps only packed.
+    fn keep(mut artifact: Artifact, parts: Parts) -> Self {
+        if let ModelSpec::TreeEnsemble(model) = &mut artifact.content.model {
+            model.trees = Vec::new();
+        }
+        let Parts { plan, reference, trees } = parts;
+        Scorer { artifact, trees, plan, reference }
     }
 
     /// Load an artifact file; `expect_fingerprint` pins the content.
@@ -188,8 +200,8 @@ impl Scorer {
     /// Load an artifact from bytes; `expect_fingerprint` pins the content. The model is prepared
     /// while its fingerprint is checked (see [`Artifact::from_bytes_then`]).
     pub fn from_bytes(bytes: &[u8], expect_fingerprint: Option<&str>) -> Result<Self> {
-        let (artifact, (plan, reference)) = Artifact::from_bytes_then(bytes, expect_fingerprint, Self::prepare)?;
-        Ok(Self::keep(artifact, plan, reference))
+        let (artifact, parts) = Artifact::from_bytes_then(bytes, expect_fingerprint, Self::prepare)?;
+        Ok(Self::keep(artifact, parts))
     }
 
     /// The artifact this model was loaded from, whole. A tree ensemble's trees are unpacked for

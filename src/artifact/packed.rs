@@ -98,7 +98,7 @@ fn pack_tree(out: &mut Vec<u8>, tree: &TreeSpec) {
 fn unpack_tree(head: &TreeHead, bytes: &[u8]) -> Result<TreeSpec> {
     let mut r = Reader { bytes, at: 0 };
     let n = r.len()?;
-    let feature = (0..n).map(|_| r.varint().and_then(|v| unzigzag_i32(v))).collect::<Result<Vec<_>>>()?;
+    let feature = (0..n).map(|_| r.varint().and_then(unzigzag_i32)).collect::<Result<Vec<_>>>()?;
     let threshold = r.floats()?;
     let mode = r.byte()?;
     let (left, right) = r.children(mode)?;
