@@ -133,8 +133,9 @@ impl Artifact {
     }
 
     /// [`Artifact::from_bytes`], and `then` run on the validated content (e.g. preparing it to
-    /// score). For a large artifact the fingerprint is computed on a second thread meanwhile: it
-    /// re-encodes the whole content, about as long as parsing it. Errors keep their order: a
+    /// score). For a large artifact, validation and `then` run on a second thread while the
+    /// calling thread computes the fingerprint: it re-encodes the whole content, about as long
+    /// as parsing it. Errors keep their order: a
     /// fingerprint that does not match, then the pin, then validation, then `then`'s own.
     pub fn from_bytes_then<R: Send>(bytes: &[u8], expect_fingerprint: Option<&str>, then: impl FnOnce(&Content) -> Result<R> + Send) -> Result<(Self, R)> {
         // Straight from bytes into the typed content: most of a large model's load time was the
