@@ -1,5 +1,5 @@
 //! Generates the C header (include/kiln.h's source of truth) into OUT_DIR with cbindgen.
-//! tests/header.rs compares it with the committed include/kiln.h; scripts/gen-header.sh
+//! tests/integration/header.rs compares it with the committed include/kiln.h; scripts/gen-header.sh
 //! copies it there.
 
 use std::path::PathBuf;

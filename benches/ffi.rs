@@ -13,9 +13,9 @@
 //!
 //! Thread scaling at 1,000,000 rows (1 vs 2 threads) is `trees/500x8` in `benches/trees.rs`.
 //!
-//! Run: `cargo bench --bench ffi`.
+//! Run: `cargo bench -- ffi/`.
 
-mod common;
+use crate::common;
 
 use std::ffi::{CStr, CString};
 use std::hint::black_box;
@@ -23,7 +23,7 @@ use std::ptr;
 use std::time::Duration;
 
 use common::{Rng, feature_names, xgboost_like};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use kiln::KilnStatus;
 use kiln::ffi::*;
 
@@ -176,4 +176,3 @@ fn batch(c: &mut Criterion) {
 }
 
 criterion_group!(benches, single_row, batch);
-criterion_main!(benches);

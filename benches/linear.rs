@@ -1,14 +1,14 @@
 //! Linear scoring throughput: a median imputer and a standard scaler on each of 50 float64
 //! columns (~1.3% NaN) feeding a logistic regression, over 1,000,000 rows at 1 and 2 threads.
 //!
-//! Run: `cargo bench --bench linear`
+//! Run: `cargo bench -- linear/`
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use common::{Outputs, Rng, feature_names, float_batch};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use kiln::artifact::*;
 use kiln::schema::{Column, ColumnType, Schema};
 use kiln::{Artifact, Scorer};
@@ -54,4 +54,3 @@ fn linear(c: &mut Criterion) {
 }
 
 criterion_group!(benches, linear);
-criterion_main!(benches);

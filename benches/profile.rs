@@ -4,16 +4,16 @@
 //! does besides (`score+verify+profile+drift`: input profile, null-rate rule against the
 //! reference, output profile, drift report). Target: at most 15% more.
 //!
-//! Run: `cargo bench --bench profile -- overhead`.
+//! Run: `cargo bench -- profile/overhead` (and `-- profile_batch`).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use kiln::Batch;
 use kiln::profile::{CheckOptions, ProfileOptions, profile_batch_with, score_checked};
 use kiln::schema::{Column, ColumnType, Schema};
@@ -77,4 +77,3 @@ fn overhead(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench, overhead);
-criterion_main!(benches);

@@ -5,9 +5,9 @@
 //! with 2,000 the dense outputs (one scratch slot per term, cleared per block) and the model's
 //! pass over every term weigh in.
 //!
-//! Run: `cargo bench --bench text`
+//! Run: `cargo bench -- text`
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use arrow_array::{ArrayRef, StringArray};
 use common::{Outputs, Rng};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use kiln::artifact::*;
 use kiln::schema::{Column, ColumnType, Schema};
 use kiln::{Artifact, Batch, Scorer};
@@ -116,4 +116,3 @@ fn text(c: &mut Criterion) {
 }
 
 criterion_group!(benches, text);
-criterion_main!(benches);

@@ -3,9 +3,9 @@
 //! dominated by the family (the batch binding and the model cost the same in every case; the
 //! `baseline` case measures them alone).
 //!
-//! Run: `cargo bench --bench transforms`
+//! Run: `cargo bench -- transforms`
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use std::time::Duration;
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, Date32Array, DictionaryArray, Float64Array, Int32Array, StringArray};
 use common::{Outputs, Rng};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use kiln::artifact::*;
 use kiln::schema::{Column, ColumnType, Schema};
 use kiln::{Artifact, Batch, Scorer};
@@ -169,4 +169,3 @@ fn transforms(c: &mut Criterion) {
 }
 
 criterion_group!(benches, transforms);
-criterion_main!(benches);

@@ -5,15 +5,15 @@
 //!
 //! `peers_models` covers the LightGBM-like and scikit-learn-like models.
 //!
-//! Run: `cargo bench --bench trees` (or `-- 'trees/500x8'` for the reference case only,
+//! Run: `cargo bench -- trees/` (or `-- 'trees/500x8'` for the reference case only,
 //! `-- 'trees/lightgbm'`, `-- 'trees/forest'`).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use common::{Outputs, float_batch, forest_like, lightgbm_like, xgboost_like};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use kiln::Scorer;
 
 const N_FEATURES: usize = 50;
@@ -93,4 +93,3 @@ fn load(c: &mut Criterion) {
 }
 
 criterion_group!(benches, reference, peers_models, sweep, load);
-criterion_main!(benches);

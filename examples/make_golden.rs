@@ -3,9 +3,9 @@
 //! `cargo run --example make_golden` rewrites every case: the artifacts and inputs are built
 //! here, the expected results are what this kiln scores. Regenerate only on purpose (a format
 //! change or a deliberate numeric change): every host's suite compares against these files, and
-//! `tests/golden.rs` fails whenever kiln's results drift from them.
+//! `tests/integration/golden.rs` fails whenever kiln's results drift from them.
 
-#[path = "../tests/common/golden_io.rs"]
+#[path = "../tests/integration/common/golden_io.rs"]
 mod golden_io;
 
 use std::path::{Path, PathBuf};

@@ -64,7 +64,7 @@ static char *read_fingerprint(const char *name) {
     return buf;
 }
 
-/* ---- The fixtures' formulas (tests/common/mod.rs documents them) ---- */
+/* ---- The fixtures' formulas (tests/integration/common/mod.rs documents them) ---- */
 
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 

@@ -10,7 +10,7 @@ Values travel as hex u64 bit patterns so nothing is lost to decimal printing or 
 
 Run (needs: pip install lightgbm numpy scikit-learn pandas; nothing is downloaded at run time):
   python tests/import/make_lightgbm_fixtures.py [out_dir]
-The Rust test tests/import_lightgbm.rs only reads the committed files.
+The Rust test tests/integration/import_lightgbm.rs only reads the committed files.
 """
 import json
 import os

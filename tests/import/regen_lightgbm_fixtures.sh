@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate tests/data/lightgbm/ (only needed when the fixtures change; the Rust test
-# tests/import_lightgbm.rs reads the committed files and needs nothing installed).
+# tests/integration/import_lightgbm.rs reads the committed files and needs nothing installed).
 # Installs lightgbm, numpy, scikit-learn and pandas from PyPI into a venv outside the repo.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

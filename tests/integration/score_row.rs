@@ -3,7 +3,7 @@
 //! models and on a pipeline whose rules flag, default and reject; and clear errors for what it
 //! cannot take.
 
-mod common;
+use crate::common;
 
 use std::ffi::{CStr, c_char};
 use std::path::{Path, PathBuf};

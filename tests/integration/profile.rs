@@ -1,8 +1,8 @@
 //! Batch profiles: sketch error bounds on generated data, merge = whole, reproducible bytes,
 //! exact counts and moments, and clear errors.
 
-mod common;
-mod sample;
+use crate::common;
+use crate::sample;
 
 use arrow_array::Float64Array;
 use arrow_array::cast::AsArray;

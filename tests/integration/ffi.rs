@@ -1,7 +1,7 @@
 //! The C ABI called from Rust exactly as a host would: raw pointers, status codes, out-params,
 //! last-error messages.
 
-mod common;
+use crate::common;
 
 use std::ffi::{CStr, CString, c_char};
 use std::ptr;

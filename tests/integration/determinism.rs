@@ -3,7 +3,7 @@
 //! threads and as random consecutive batches (slices of one batch, and separately built
 //! batches), must give bit-identical scores, statuses and reasons.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -64,18 +64,7 @@ fn random_tree(rng: &mut Rng, n_features: usize, n_targets: usize) -> TreeSpec {
     let width = if n_targets > 1 && rng.chance(0.3) { n_targets } else { 1 };
     let target = if width == n_targets { 0 } else { rng.below(n_targets - width + 1) } as u32;
     let max_depth = rng.below(6);
-    let mut t = TreeSpec {
-        target,
-        leaf_width: width as u32,
-        feature: vec![],
-        threshold: vec![],
-        left: vec![],
-        right: vec![],
-        default_left: vec![],
-        missing: vec![],
-        category_splits: vec![],
-        value: vec![],
-    };
+    let mut t = empty_tree(target, width as u32);
     // Depth-first construction; children are appended after their parent.
     fn grow(t: &mut TreeSpec, rng: &mut Rng, depth: usize, max_depth: usize, n_features: usize, width: usize) -> i32 {
         let id = t.feature.len();

@@ -11,6 +11,8 @@ use kiln::artifact::*;
 use kiln::schema::{Column, ColumnType, Policy, Schema};
 use kiln::{Artifact, Batch, ScoreOptions, Scorer};
 
+use crate::common::empty_tree;
+
 struct Rng(u64);
 
 impl Rng {
@@ -40,18 +42,7 @@ struct Kinds {
 }
 
 fn random_tree(rng: &mut Rng, max_depth: u32, n_features: usize, width: u32, target: u32, kinds: Kinds, pool: &mut Vec<f64>) -> TreeSpec {
-    let mut t = TreeSpec {
-        target,
-        leaf_width: width,
-        feature: vec![],
-        threshold: vec![],
-        left: vec![],
-        right: vec![],
-        default_left: vec![],
-        missing: vec![],
-        category_splits: vec![],
-        value: vec![],
-    };
+    let mut t = empty_tree(target, width);
     let mut stack = vec![(0usize, 0u32)];
     let push = |t: &mut TreeSpec| {
         t.feature.push(-1);

@@ -1,5 +1,5 @@
 //! Reading and writing the shared golden cases (`tests/golden/<case>/`), used by both the
-//! generator (`examples/make_golden.rs`) and the test (`tests/golden.rs`). The file format is
+//! generator (`examples/make_golden.rs`) and the test (`tests/integration/golden.rs`). The file format is
 //! documented in `tests/golden/README.md`; keep the two in step.
 
 #![allow(dead_code, reason = "each includer uses a different half of this module")]

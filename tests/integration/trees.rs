@@ -2,7 +2,7 @@
 //! equality, missing values, categorical sets, float32 inputs and accumulation, aggregation,
 //! base scores, multi-target leaves and output transforms.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kiln::artifact::*;

@@ -1,6 +1,6 @@
 //! Linear and generalized linear models against hand-computed results, through `Scorer`.
 
-mod common;
+use crate::common;
 
 use arrow_array::Float64Array;
 use common::*;

@@ -3,26 +3,14 @@
 //! the held-out 5,000 rows are the same distribution, and edited copies of them carry one
 //! change each.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use kiln::Scorer;
 use kiln::profile::BatchProfile;
 use kiln::schema::ColumnType;
 
-const KILN: &str = env!("CARGO_BIN_EXE_kiln");
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bank").join(name)
-}
-
-fn kiln(args: &[&str]) -> Output {
-    Command::new(KILN).args(args).output().expect("the kiln binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use crate::cli::{example, kiln, stdout};
 
 fn ok(o: &Output) -> String {
     assert!(o.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), stdout(o), String::from_utf8_lossy(&o.stderr));

@@ -1,7 +1,7 @@
 //! The hard edge: each policy (flag, default, reject, allow) for each rule (null, out of range,
 //! non-finite, unknown category), what the report says, and batch-level errors.
 
-mod common;
+use crate::common;
 
 use arrow_array::{Date32Array, Float64Array, Int32Array, StringArray};
 use common::*;

@@ -1,6 +1,6 @@
 //! The fixture models shared by the ABI tests (Rust and C): a credit-risk pipeline (impute +
 //! one-hot) in front of a small boosted tree ensemble, and the same pipeline in front of a
-//! logistic model. `tests/fixtures.rs` checks the committed files under `tests/data/` are
+//! logistic model. `tests/integration/fixtures.rs` checks the committed files under `tests/data/` are
 //! exactly what this builds.
 
 use kiln::artifact::*;

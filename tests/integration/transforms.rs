@@ -2,7 +2,7 @@
 //! resolution is exercised too), and every input type kiln reads, including nulls and sliced
 //! arrays. A "probe" model returns the pipeline's columns unchanged (see `common::probe`).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

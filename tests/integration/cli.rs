@@ -17,15 +17,17 @@ use sha2::{Digest, Sha256};
 
 const KILN: &str = env!("CARGO_BIN_EXE_kiln");
 
-fn example(name: &str) -> PathBuf {
+/// A file of the bank example (`examples/bank/`).
+pub(crate) fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bank").join(name)
 }
 
-fn kiln(args: &[&str]) -> Output {
+/// Runs the built `kiln` tool, as a user would.
+pub(crate) fn kiln(args: &[&str]) -> Output {
     Command::new(KILN).args(args).output().expect("the kiln binary runs")
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 fn stderr(o: &Output) -> String {

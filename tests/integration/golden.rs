@@ -2,8 +2,7 @@
 //! `expected.json` bit for bit, and every row status exactly. The Python, R and Java suites read
 //! the same files (format: `tests/golden/README.md`).
 
-#[path = "common/golden_io.rs"]
-mod golden_io;
+use crate::common::golden_io;
 
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,8 @@
 //! The committed fixture artifacts under `tests/data/` (read by the C test and the bindings)
-//! must be exactly what `tests/common` builds. Regenerate with
-//! `KILN_WRITE_FIXTURES=1 cargo test --test fixtures`.
+//! must be exactly what `tests/integration/common` builds. Regenerate with
+//! `KILN_WRITE_FIXTURES=1 cargo test --test integration -- fixtures::`.
 
-mod common;
+use crate::common;
 
 #[test]
 fn committed_fixtures_match_their_builders() {
@@ -16,7 +16,7 @@ fn committed_fixtures_match_their_builders() {
         let committed = std::fs::read(&path).unwrap_or_default();
         assert!(
             committed == bytes,
-            "{} differs from the fixture builder in tests/common/mod.rs; run `KILN_WRITE_FIXTURES=1 cargo test --test fixtures`",
+            "{} differs from the fixture builder in tests/integration/common/mod.rs; run `KILN_WRITE_FIXTURES=1 cargo test --test integration -- fixtures::`",
             path.display()
         );
         let pinned = std::fs::read_to_string(path.with_extension("fingerprint")).unwrap_or_default();

@@ -73,6 +73,23 @@ pub fn sources<'a>(sc: &'a Scorer, s: &Scores) -> Vec<Option<&'a str>> {
     (0..s.n_rows).map(|i| (s.status[i] != 0).then(|| sc.reason_source(s.reason[i]).unwrap_or("model"))).collect()
 }
 
+/// A tree with no nodes yet, for the random-tree builders to grow.
+pub fn empty_tree(target: u32, leaf_width: u32) -> TreeSpec {
+    TreeSpec {
+        target,
+        leaf_width,
+        feature: vec![],
+        threshold: vec![],
+        left: vec![],
+        right: vec![],
+        default_left: vec![],
+        missing: vec![],
+        category_splits: vec![],
+        value: vec![],
+    }
+}
+
 mod fixtures;
+pub mod golden_io;
 #[allow(unused_imports, reason = "only the ABI tests use the fixtures")]
 pub use fixtures::*;

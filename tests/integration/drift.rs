@@ -1,7 +1,7 @@
 //! Drift reports: quiet for batches drawn from the training distribution at any size, and each
 //! kind of change is found and named.
 
-mod sample;
+use crate::sample;
 
 use std::sync::OnceLock;
 

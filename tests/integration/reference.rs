@@ -1,8 +1,8 @@
 //! The reference profile in the artifact, end to end through a `Scorer`: attaching it, the
 //! null-rate rule it enables, drift against it, and row accounting under every policy.
 
-mod common;
-mod sample;
+use crate::common;
+use crate::sample;
 
 use std::sync::OnceLock;
 

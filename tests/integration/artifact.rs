@@ -1,7 +1,7 @@
 //! Artifact loading: every kind of bad file gives the right status and a message naming the
 //! problem; save/load round-trips; the fingerprint covers exactly the content.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kiln::artifact::*;
