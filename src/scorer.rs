@@ -19,7 +19,7 @@ use crate::exec;
 use crate::plan::{BLOCK_ROWS, Input, Plan};
 use crate::profile::BatchProfile;
 use crate::schema::{Policy, Schema};
-use crate::transform::Block;
+use crate::transform::{self, Block};
 use crate::verify::{Finding, RowStatus};
 
 thread_local! {
@@ -412,9 +412,7 @@ impl Scorer {
                     }
                 }
             }
-            for step in &self.plan.steps {
-                step.apply(block);
-            }
+            transform::apply_all(&self.plan.steps, block);
             self.plan.model.score_block(block, &mut out[..k]);
             if block.status[0] == 0 && out[..k].iter().any(|v| !v.is_finite()) {
                 block.status[0] = RowStatus::NoScore as i32;
@@ -572,9 +570,7 @@ impl Scorer {
                 });
             }
         }
-        for step in &self.plan.steps {
-            step.apply(block);
-        }
+        transform::apply_all(&self.plan.steps, block);
         let k = self.n_outputs();
         let out = &mut acc.out[..k * len];
         self.plan.model.score_block(block, out);

@@ -24,6 +24,8 @@ impl Linear {
         self.intercept.len()
     }
 
+    /// Always inlined: compiled into each CPU version of `model::score_block_for_cpu`.
+    #[inline(always)]
     pub fn score_block(&self, block: &mut Block<'_>, out: &mut [f64]) {
         let n = block.len;
         let (num, stride) = block.num_all();

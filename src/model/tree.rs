@@ -200,6 +200,7 @@ impl SplitValue for f32 {
     fn input(x: f64) -> Self {
         x as f32
     }
+    #[inline(always)]
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH32.with(|s| f(&mut s.borrow_mut()))
     }
@@ -239,6 +240,7 @@ impl SplitValue for f64 {
     fn input(x: f64) -> Self {
         x
     }
+    #[inline(always)]
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH64.with(|s| f(&mut s.borrow_mut()))
     }
@@ -542,6 +544,9 @@ impl TreeEnsemble {
         }
     }
 
+    /// Always inlined, as are the walks below it: compiled into each CPU version of
+    /// `model::score_block_for_cpu`.
+    #[inline(always)]
     pub fn score_block(&self, block: &mut Block<'_>, out: &mut [f64]) {
         let n = block.len;
         // General trees read the block itself; numeric trees read the scratch, converted from
@@ -607,6 +612,7 @@ impl TreeEnsemble {
     }
 
     /// Add every tree's leaves into `out`, tree by tree.
+    #[inline(always)]
     fn score_trees<T: SplitValue, N: Step<T>>(&self, nodes: &[N], block: &Block<'_>, out: &mut [f64]) {
         let n = block.len;
         let (num, stride) = block.num_all();
@@ -651,6 +657,7 @@ impl TreeEnsemble {
     /// kept in a register (in f32 where the model accumulates in f32: the same roundings, since
     /// an f32-rounded sum converts to f64 and back exactly) rather than re-read from `out`, which
     /// would chain a store, a load and two conversions into every tree's addition.
+    #[inline(always)]
     fn score_row_by_runs<T: SplitValue, N: Step<T>>(&self, nodes: &[N], scratch: &[[T; LANES]], block: &Block<'_>, i: usize, out: &mut [f64]) {
         let n = block.len;
         if self.n_targets == 1 {
@@ -747,6 +754,7 @@ impl TreeEnsemble {
     /// per scratch column, the group's values side by side, so a lane's load is one fixed
     /// offset from the column's start. Rows past the block's end are zeros: their walks are
     /// valid and their leaves unused.
+    #[inline(always)]
     fn fill_scratch<T: SplitValue>(&self, scratch: &mut Vec<[T; LANES]>, block: &Block<'_>) {
         let n = block.len;
         let n_features = self.scratch_slots.len();

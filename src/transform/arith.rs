@@ -12,6 +12,8 @@ pub struct Arithmetic {
 }
 
 impl Arithmetic {
+    /// Always inlined: compiled into each CPU version of `transform::apply_all`.
+    #[inline(always)]
     pub fn apply(&self, block: &mut Block<'_>) {
         let (a, b, d) = (self.left, self.right, self.dst);
         match self.op {

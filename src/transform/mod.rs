@@ -11,6 +11,8 @@ pub mod numeric;
 pub mod text;
 mod text_word_table;
 
+use multiversion::multiversion;
+
 use crate::batch::CategoricalView;
 use crate::verify::RowStatus;
 
@@ -99,7 +101,7 @@ impl<'a> Block<'a> {
 
     /// `dst[i] = f(src[i])` over the block's rows, in place when `src == dst`. One pass that
     /// reads one slot and writes another, where [`Block::num_into`] copies and then rewrites.
-    #[inline]
+    #[inline(always)]
     pub fn num_map(&mut self, src: usize, dst: usize, f: impl Fn(f64) -> f64) {
         let (cap, len) = (self.cap, self.len);
         if src == dst {
@@ -152,6 +154,7 @@ impl<'a> Block<'a> {
 
     /// Read numeric slots `a` and `b` while writing `dst` (which must differ from both, or
     /// equal one of them: then the write happens after the reads of each row).
+    #[inline(always)]
     pub fn binary(&mut self, a: usize, b: usize, dst: usize, f: impl Fn(f64, f64) -> f64) {
         let (cap, len) = (self.cap, self.len);
         for i in 0..len {
@@ -225,6 +228,27 @@ impl Prepared {
             Prepared::Date(s) => s.apply(block),
             Prepared::Arith(s) => s.apply(block),
             Prepared::Text(s) => s.apply(block),
+        }
+    }
+}
+
+/// Run `steps` over the block, in order.
+pub fn apply_all(steps: &[Prepared], block: &mut Block<'_>) {
+    if !steps.is_empty() {
+        apply_all_for_cpu(steps, block);
+    }
+}
+
+/// [`apply_all`], compiled for baseline x86-64 and for x86-64-v3 (AVX2), chosen once at run
+/// time as `model::score_block_for_cpu` is (the same bits either way). The per-value numeric
+/// and arithmetic steps are inlined into each version; the others are called as they are.
+#[multiversion(targets("x86_64+avx+avx2+fma+bmi1+bmi2+lzcnt+popcnt+sse3+ssse3+sse4.1+sse4.2"))]
+fn apply_all_for_cpu<'a>(steps: &[Prepared], block: &mut Block<'a>) {
+    for step in steps {
+        match step {
+            Prepared::Numeric(s) => s.apply(block),
+            Prepared::Arith(s) => s.apply(block),
+            other => other.apply(block),
         }
     }
 }

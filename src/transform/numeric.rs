@@ -29,6 +29,8 @@ pub struct NumericStep {
 }
 
 impl NumericStep {
+    /// Always inlined: compiled into each CPU version of `transform::apply_all`.
+    #[inline(always)]
     pub fn apply(&self, block: &mut Block<'_>) {
         let reason = self.reason;
         match &self.op {
