@@ -22,6 +22,10 @@ use crate::schema::{Policy, Schema};
 use crate::transform::{self, Block};
 use crate::verify::{Finding, RowStatus};
 
+/// Ensembles of at least this many nodes (50 trees of depth 10) are packed on a second thread
+/// while their walk is laid out; below it the thread costs more than it saves.
+const PACK_THREAD_FROM_NODES: usize = 50_000;
+
 thread_local! {
     /// One-row scratch for [`Scorer::score_row`] (numeric models only: no categorical views).
     static ROW_BLOCK: std::cell::RefCell<Option<Block<'static>>> = const { std::cell::RefCell::new(None) };
@@ -171,14 +175,23 @@ impl Scorer {
     /// profile, and a tree ensemble's trees packed. Run beside the fingerprint's hashing when
     /// loading, so the packing costs no load time where the hashing is the longer of the two.
     fn prepare(content: &crate::artifact::Content) -> Result<Parts> {
-        let trees = match &content.model {
-            ModelSpec::TreeEnsemble(model) => Some(Packed {
-                trees: PackedTrees::pack(&model.trees),
-                shape: TreeShape { n_trees: model.trees.len(), depth: model.trees.iter().map(TreeSpec::depth).max().unwrap_or(0) },
-            }),
-            ModelSpec::Linear(_) => None,
+        let pack = |model: &crate::artifact::model::TreeEnsembleSpec| Packed {
+            trees: PackedTrees::pack(&model.trees),
+            shape: TreeShape { n_trees: model.trees.len(), depth: model.trees.iter().map(TreeSpec::depth).max().unwrap_or(0) },
         };
-        Ok(Parts { plan: Plan::new(content)?, reference: crate::profile::check::read_reference(content)?, trees })
+        let (trees, plan) = match &content.model {
+            // A large ensemble is packed on a thread of its own while the walk is laid out:
+            // each is about a third of the load.
+            ModelSpec::TreeEnsemble(model) if model.trees.iter().map(|t| t.feature.len()).sum::<usize>() >= PACK_THREAD_FROM_NODES => std::thread::scope(|scope| {
+                let packing = scope.spawn(|| pack(model));
+                let plan = Plan::new(content);
+                let packed = packing.join().map_err(|_| Error::internal("the thread packing the trees panicked"));
+                (Some(packed), plan)
+            }),
+            ModelSpec::TreeEnsemble(model) => (Some(Ok(pack(model))), Plan::new(content)),
+            ModelSpec::Linear(_) => (None, Plan::new(content)),
+        };
+        Ok(Parts { plan: plan?, reference: crate::profile::check::read_reference(content)?, trees: trees.transpose()? })
     }
 
     /// The scorer of a prepared artifact, whose trees it keeps only packed.

@@ -20,7 +20,19 @@ type Error = serde_json::Error;
 /// The canonical encoding of `value`.
 #[cfg(test)]
 pub(crate) fn to_canonical<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
-    Canonical::encode(value, 1 << 16).map(Canonical::into_bytes)
+    let mut out = Vec::new();
+    append(value, &mut out, 1 << 16)?;
+    Ok(out)
+}
+
+/// Append the canonical encoding of `value` to `out`; `size_hint` as for [`sha256`].
+pub(crate) fn append<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>, size_hint: usize) -> Result<(), Error> {
+    let ser = Canonical::encode(value, size_hint)?;
+    out.reserve(ser.out.len());
+    for seg in &ser.segs {
+        out.extend_from_slice(&ser.out[seg.clone()]);
+    }
+    Ok(())
 }
 
 /// SHA-256 of the canonical encoding of `value`. `size_hint` (bytes) sizes the buffer: the
@@ -49,14 +61,6 @@ impl Canonical {
         value.serialize(&mut ser)?;
         ser.cut();
         Ok(ser)
-    }
-    #[cfg(test)]
-    fn into_bytes(self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.out.len());
-        for seg in &self.segs {
-            out.extend_from_slice(&self.out[seg.clone()]);
-        }
-        out
     }
     fn hash_into(&self, hasher: &mut Sha256) {
         // Consecutive segments are usually adjacent in the buffer: hash each run in one call.

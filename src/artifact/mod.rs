@@ -15,6 +15,11 @@
 //! into its types and re-encoded, so spelling and omitted defaults do not count): compact JSON
 //! with object keys sorted and numbers in shortest round-trip form. `created_at` sits outside `content` so
 //! that the same fit gives the same fingerprint at any time.
+//!
+//! kiln writes the content in that canonical encoding, last in the envelope, so that loading a
+//! file kiln wrote hashes the content's bytes as they lie in the file (a few milliseconds for a
+//! 10 MB model) instead of re-encoding it; any other file, or one altered since, is re-encoded
+//! and hashed as before (see [`fingerprint_as_written`]).
 
 mod canonical;
 pub mod model;
@@ -157,7 +162,9 @@ impl Artifact {
         // Hash the typed content, re-encoded, not the raw JSON: a writer that spells a float
         // field `1` instead of `1.0` (R's jsonlite does), or leaves out a field at its default,
         // wrote the same model and must get the same fingerprint as `Artifact::new` computes.
-        let fingerprint_now = || fingerprint_of(&content, bytes.len());
+        // A file as kiln writes it holds the canonical encoding: its bytes are hashed as they lie.
+        let (stored, version, created_at) = (envelope.fingerprint.as_deref(), envelope.format_version.as_str(), envelope.created_at.as_deref());
+        let fingerprint_now = || fingerprint_as_written(bytes, stored, version, created_at).map_or_else(|| fingerprint_of(&content, bytes.len()), Ok);
         let checked_then = || validate::validate(&content).and_then(|()| then(&content));
         let (fingerprint, checked) = if bytes.len() >= FINGERPRINT_THREAD_FROM_BYTES {
             // The hashing stays on the calling thread: its encoding is as large as the file and
@@ -214,14 +221,12 @@ impl Artifact {
 
     /// The artifact file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let envelope = Envelope {
-            format: FORMAT_TAG.to_string(),
-            format_version: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
-            fingerprint: Some(self.fingerprint.clone()),
-            created_at: self.created_at.clone(),
-            content: &self.content,
-        };
-        serde_json::to_vec(&envelope).map_err(|e| Error::internal(format!("encoding artifact: {e}")))
+        let version = format!("{FORMAT_MAJOR}.{FORMAT_MINOR}");
+        let encoding = |e: serde_json::Error| Error::internal(format!("encoding artifact: {e}"));
+        let mut bytes = envelope_head(&version, Some(&self.fingerprint), self.created_at.as_deref()).map_err(encoding)?;
+        canonical::append(&self.content, &mut bytes, 0).map_err(encoding)?;
+        bytes.push(b'}');
+        Ok(bytes)
     }
 
     /// Write the artifact file.
@@ -276,10 +281,116 @@ fn check_pin(expected: &str, actual: &str) -> Result<()> {
 /// the length of the file it was read from, if any.
 fn fingerprint_of(content: &Content, size_hint: usize) -> Result<String> {
     let digest = canonical::sha256(content, size_hint).map_err(|e| Error::internal(format!("canonical encoding: {e}")))?;
+    Ok(fingerprint_text(&digest))
+}
+
+fn fingerprint_text(digest: &[u8]) -> String {
     let mut hex = String::with_capacity(7 + 64);
     hex.push_str("sha256:");
-    for b in digest.iter() {
+    for b in digest {
         hex.push_str(&format!("{b:02x}"));
     }
-    Ok(hex)
+    hex
+}
+
+/// What [`Artifact::to_bytes`] writes before the content: the envelope's other fields, in the
+/// order [`Envelope`] declares them, then `"content":`. The content's canonical encoding and the
+/// closing `}` follow.
+fn envelope_head(format_version: &str, fingerprint: Option<&str>, created_at: Option<&str>) -> std::result::Result<Vec<u8>, serde_json::Error> {
+    /// [`Envelope`]'s fields before `content`, spelled and skipped as it spells and skips them.
+    #[derive(Serialize)]
+    struct Head<'a> {
+        format: &'a str,
+        format_version: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fingerprint: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        created_at: Option<&'a str>,
+    }
+    let mut bytes = serde_json::to_vec(&Head { format: FORMAT_TAG, format_version, fingerprint, created_at })?;
+    bytes.pop(); // the `}`
+    bytes.extend_from_slice(b",\"content\":");
+    Ok(bytes)
+}
+
+/// The stored fingerprint of a file laid out as kiln writes it, when the content's bytes in the
+/// file hash to it; `None` otherwise (another writer's spacing or key order, an older kiln's
+/// field order, or bytes altered since), and the caller re-encodes the content to hash it.
+///
+/// Sound because the file is then exactly [`envelope_head`], one JSON value `v`, and `}`: the
+/// parser read `v` as the content, and `v` hashing to the stored fingerprint means it is the
+/// canonical encoding that fingerprint was computed from (SHA-256 being collision resistant).
+/// The canonical encoding reads back to the same values and so re-encodes to the same bytes
+/// (float64 in shortest round-trip form, read with `float_roundtrip`; `tests` check this on
+/// every kind of model), so the re-encoding would have hashed to the same fingerprint.
+fn fingerprint_as_written(bytes: &[u8], stored: Option<&str>, format_version: &str, created_at: Option<&str>) -> Option<String> {
+    let stored = stored?;
+    let head = envelope_head(format_version, Some(stored), created_at).ok()?;
+    let content = bytes.strip_prefix(head.as_slice())?.strip_suffix(b"}")?;
+    use sha2::Digest;
+    let hashed = fingerprint_text(&sha2::Sha256::digest(content));
+    (hashed == stored).then_some(hashed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every artifact the repository ships: the golden cases (linear pipeline, XGBoost- and
+    /// LightGBM-style trees, a forest, rules) and the test models.
+    fn shipped() -> Vec<Artifact> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths: Vec<_> = std::fs::read_dir(root.join("tests/golden")).unwrap().flatten().map(|e| e.path().join("model.kiln")).filter(|p| p.is_file()).collect();
+        paths.extend(["tests/data/credit_logistic.kiln", "tests/data/credit_trees.kiln", "examples/bank/model.kiln"].map(|p| root.join(p)));
+        assert!(paths.len() >= 8, "{paths:?}");
+        paths.iter().map(|p| Artifact::load(p, None).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).collect()
+    }
+
+    fn as_written(bytes: &[u8]) -> Option<String> {
+        let envelope: Envelope<serde_json::Value> = serde_json::from_slice(bytes).unwrap();
+        fingerprint_as_written(bytes, envelope.fingerprint.as_deref(), &envelope.format_version, envelope.created_at.as_deref())
+    }
+
+    #[test]
+    fn files_kiln_writes_hold_the_canonical_content_their_fingerprint_hashes() {
+        for a in shipped() {
+            for a in [a.clone(), a.with_created_at("2026-12-06 \"quoted\" \\ \u{1} ü")] {
+                let bytes = a.to_bytes().unwrap();
+                assert_eq!(as_written(&bytes).as_deref(), Some(a.fingerprint.as_str()));
+                // The content read back re-encodes to the bytes in the file, so hashing them is
+                // hashing its re-encoding.
+                let back: Envelope<Content> = serde_json::from_slice(&bytes).unwrap();
+                let canonical = canonical::to_canonical(&back.content).unwrap();
+                let head = envelope_head("1.0", Some(&a.fingerprint), a.created_at.as_deref()).unwrap();
+                assert_eq!(&bytes[head.len()..bytes.len() - 1], canonical.as_slice());
+                assert_eq!(fingerprint_of(&back.content, 0).unwrap(), a.fingerprint);
+                assert_eq!(Artifact::from_bytes(&bytes, Some(&a.fingerprint)).unwrap().content, a.content);
+            }
+        }
+    }
+
+    #[test]
+    fn other_layouts_are_re_encoded_and_altered_bytes_are_caught() {
+        for a in shipped() {
+            let envelope = |content| Envelope { format: "kiln".into(), format_version: "1.0".into(), fingerprint: Some(a.fingerprint.clone()), created_at: None, content };
+            // The field order kiln 0.1 wrote, pretty-printed, and with a trailing newline: read
+            // and hashed by re-encoding, to the same fingerprint.
+            let old_order = serde_json::to_vec(&envelope(&a.content)).unwrap();
+            let pretty = serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(&a.to_bytes().unwrap()).unwrap()).unwrap();
+            let mut newline = a.to_bytes().unwrap();
+            newline.push(b'\n');
+            for bytes in [old_order, pretty, newline] {
+                assert_eq!(as_written(&bytes), None);
+                assert_eq!(Artifact::from_bytes(&bytes, Some(&a.fingerprint)).unwrap().fingerprint, a.fingerprint);
+            }
+            // The leading digit of the content's last such number changed, the layout kept: the
+            // hash no longer matches, and the re-encoding names the mismatch.
+            let mut altered = a.to_bytes().unwrap();
+            let at = (1..altered.len()).rev().find(|&i| b"[:,".contains(&altered[i - 1]) && (b'1'..=b'8').contains(&altered[i])).unwrap();
+            altered[at] += 1;
+            assert_eq!(as_written(&altered), None);
+            let err = Artifact::from_bytes(&altered, None).unwrap_err();
+            assert_eq!(err.status(), KilnStatus::FingerprintMismatch, "{}", err.message());
+        }
+    }
 }

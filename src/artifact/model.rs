@@ -15,9 +15,11 @@ pub enum ModelSpec {
 const MODEL_KINDS: &[&str] = &["linear", "tree_ensemble"];
 
 /// By hand rather than derived: serde's internally tagged enums buffer the whole object before
-/// reading it, which for a large ensemble cost as much as parsing it. When `kind` comes first
-/// (as kiln writes it) the rest of the object is read straight into the family's struct; only
-/// an object with `kind` elsewhere is buffered.
+/// reading it, which for a large ensemble cost as much as parsing it. Here only the entries
+/// before `kind` are buffered, and the rest of the object is read straight into the family's
+/// struct. kiln writes the object with its keys sorted (the canonical encoding), where `kind`
+/// follows a few small fields (`accumulate` .. `features`, or a linear model's `coefficients`)
+/// and precedes a tree ensemble's `trees`; kiln 0.1 wrote `kind` first.
 impl<'de> Deserialize<'de> for ModelSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(ModelVisitor)
@@ -38,37 +40,54 @@ impl<'de> serde::de::Visitor<'de> for ModelVisitor {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ModelSpec, A::Error> {
-        use serde::de::{Error, value::MapAccessDeserializer};
-        let Some(first) = map.next_key::<String>()? else {
-            return Err(A::Error::missing_field("kind"));
-        };
-        if first == "kind" {
-            let kind: String = map.next_value()?;
-            let rest = MapAccessDeserializer::new(map);
-            return match kind.as_str() {
-                "linear" => LinearSpec::deserialize(rest).map(ModelSpec::Linear),
-                "tree_ensemble" => TreeEnsembleSpec::deserialize(rest).map(ModelSpec::TreeEnsemble),
-                other => Err(unknown_kind(other)),
+        use serde::de::Error;
+        let mut before = Vec::new();
+        let kind: String = loop {
+            let Some(key) = map.next_key::<String>()? else {
+                return Err(A::Error::missing_field("kind"));
             };
-        }
-        let mut fields = serde_json::Map::new();
-        fields.insert(first, map.next_value()?);
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value()?;
-            fields.insert(key, value);
-        }
-        let kind = match fields.remove("kind") {
-            Some(serde_json::Value::String(kind)) => kind,
-            Some(other) => return Err(A::Error::invalid_type(serde::de::Unexpected::Other(&other.to_string()), &"a string naming the model kind")),
-            None => return Err(A::Error::missing_field("kind")),
+            if key == "kind" {
+                break map.next_value()?;
+            }
+            let value: serde_json::Value = map.next_value()?;
+            before.push((key, value));
         };
-        let rest = serde_json::Value::Object(fields);
+        let rest = serde::de::value::MapAccessDeserializer::new(Buffered { before: before.into_iter(), value: None, rest: map });
         match kind.as_str() {
             "linear" => LinearSpec::deserialize(rest).map(ModelSpec::Linear),
             "tree_ensemble" => TreeEnsembleSpec::deserialize(rest).map(ModelSpec::TreeEnsemble),
             other => Err(unknown_kind(other)),
         }
-        .map_err(A::Error::custom)
+    }
+}
+
+/// A map's entries read before its `kind`, then the entries still to be read.
+struct Buffered<A> {
+    before: std::vec::IntoIter<(String, serde_json::Value)>,
+    /// The value of the buffered key last handed out.
+    value: Option<serde_json::Value>,
+    rest: A,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for Buffered<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        use serde::de::IntoDeserializer;
+        match self.before.next() {
+            Some((key, value)) => {
+                self.value = Some(value);
+                seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(key)).map(Some)
+            }
+            None => self.rest.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(value).map_err(serde::de::Error::custom),
+            None => self.rest.next_value_seed(seed),
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 //! thread, so the array is cut between trees and its shares are read side by side.
 //!
 //! Only a cut that cannot be wrong is taken: the file must hold `"trees":[` exactly once, each
-//! cut sits just before a `{"target":` that follows `},` (how kiln writes a tree), every tree
+//! cut sits just before a `{` that follows `},` and opens with a key a tree's encoding can open
+//! with (`target` in the field order kiln 0.1 wrote; `category_splits`, `default_left` or
+//! `feature` in the sorted canonical order kiln writes now), every tree
 //! of a share (cut at the same boundaries) must read as a whole tree, and the model read must
 //! be a tree ensemble. A string cannot hide any of these (its quotes are escaped), so a share
 //! that reads is a run of the array's elements. Anything else, a foreign writer's spacing or key order included, returns
@@ -23,8 +25,21 @@ pub(super) const PARALLEL_FROM_BYTES: usize = 8 << 20;
 const MAX_THREADS: usize = 4;
 
 const TREES_KEY: &[u8] = b"\"trees\":[";
-/// A cut lies between the `},` and the `{"target":` (the first field kiln writes of a tree).
-const BETWEEN_TREES: &[u8] = b"},{\"target\":";
+/// A cut lies between the `},` and the `{"` of the next tree.
+const BETWEEN_OBJECTS: &[u8] = b"},{\"";
+/// The keys a tree's object can open with, as kiln writes it: the first field in declaration
+/// order, and the first field in sorted order, which skips the empty optional arrays.
+const TREE_FIRST_KEYS: [&[u8]; 4] = [b"target\":", b"category_splits\":", b"default_left\":", b"feature\":"];
+
+/// Where in `hay` the `},` between two trees lies (the index of its `}`): a `},{"` followed by
+/// a key a tree opens with. Category splits, the only other objects inside a tree, open with
+/// none of these.
+fn boundaries<'h>(finder: &'h memmem::Finder<'h>, hay: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+    finder.find_iter(hay).filter(move |&at| {
+        let key = &hay[at + BETWEEN_OBJECTS.len()..];
+        TREE_FIRST_KEYS.iter().any(|k| key.starts_with(k))
+    })
+}
 
 /// The envelope, with the model's trees read on up to `MAX_THREADS` threads; `None` where the
 /// file cannot be cut safely or a share does not read.
@@ -37,12 +52,12 @@ pub(super) fn parse_in_shares(bytes: &[u8]) -> Option<Envelope<Content>> {
     let (Some(key), None) = (keys.next(), keys.next()) else { return None };
     let open = key + TREES_KEY.len() - 1; // the array's `[`
     // Cut points: the first tree boundary after each equal fraction of what follows the `[`.
-    let finder = memmem::Finder::new(BETWEEN_TREES);
+    let finder = memmem::Finder::new(BETWEEN_OBJECTS);
     let mut cuts: Vec<usize> = Vec::with_capacity(threads);
     for i in 1..threads {
         let from = open + (bytes.len() - open) * i / threads;
         let from = from.max(cuts.last().map_or(open, |&c| c + 1));
-        match finder.find(&bytes[from..]) {
+        match boundaries(&finder, &bytes[from..]).next() {
             Some(at) => cuts.push(from + at + 1), // at the `,`
             None => break,
         }
@@ -60,7 +75,7 @@ pub(super) fn parse_in_shares(bytes: &[u8]) -> Option<Envelope<Content>> {
         let share = &bytes[from..to];
         let mut trees = Vec::new();
         let mut start = 0;
-        for at in memmem::find_iter(share, BETWEEN_TREES) {
+        for at in boundaries(&finder, share) {
             let mut tree: TreeSpec = serde_json::from_slice(&share[start..=at]).ok()?;
             tree.shrink_to_fit();
             trees.push(tree);
