@@ -316,15 +316,16 @@ impl Scorer {
         self.reject_pass(&bound, n)?;
 
         // Split the outputs into per-block jobs (safe disjoint borrows of every output column).
+        let block_size = self.plan.block_rows();
         let mut col_chunks: Vec<std::slice::ChunksMut<'_, f64>> =
-            scores[..need].chunks_mut(col_stride.max(1)).take(k).map(|c| c[..n].chunks_mut(BLOCK_ROWS)).collect();
-        let mut status_chunks = status[..n].chunks_mut(BLOCK_ROWS);
-        let mut reason_chunks = reason.map(|r| r[..n].chunks_mut(BLOCK_ROWS));
-        let n_blocks = n.div_ceil(BLOCK_ROWS);
+            scores[..need].chunks_mut(col_stride.max(1)).take(k).map(|c| c[..n].chunks_mut(block_size)).collect();
+        let mut status_chunks = status[..n].chunks_mut(block_size);
+        let mut reason_chunks = reason.map(|r| r[..n].chunks_mut(block_size));
+        let n_blocks = n.div_ceil(block_size);
         let mut jobs = Vec::with_capacity(n_blocks);
         for b in 0..n_blocks {
             jobs.push(Job {
-                start: b * BLOCK_ROWS,
+                start: b * block_size,
                 outs: col_chunks.iter_mut().map(|c| c.next().expect("one chunk per block")).collect(),
                 status: status_chunks.next().expect("one chunk per block"),
                 reason: reason_chunks.as_mut().map(|r| r.next().expect("one chunk per block")),
@@ -332,9 +333,9 @@ impl Scorer {
         }
 
         let threads = exec::resolve_threads(opts.n_threads);
-        // A small call gets a block of its own size: a 128-row scratch block is tens of KB to
+        // A small call gets a block of its own size: a full scratch block is tens of KB to
         // allocate and zero for a single row.
-        let block_rows = n.clamp(1, BLOCK_ROWS);
+        let block_rows = n.clamp(1, block_size);
         let new_acc = || Acc {
             block: Block::new(block_rows, self.plan.n_num, self.plan.n_cat),
             out: vec![0.0; k * block_rows],
@@ -351,7 +352,7 @@ impl Scorer {
             }
             a
         };
-        let (counts, defaults) = if exec::should_fan_out(n, threads, BLOCK_ROWS) {
+        let (counts, defaults) = if exec::should_fan_out(n, threads, block_size) {
             let pool = exec::pool(threads)?;
             pool.install(|| {
                 jobs.into_par_iter()

@@ -1,6 +1,6 @@
 //! Execution: the bounded thread pools, row blocking and deterministic partitioning.
 //!
-//! Rows are cut into fixed blocks of [`crate::plan::BLOCK_ROWS`] whatever the thread count, and
+//! Rows are cut into fixed blocks (of the plan's `block_rows`) whatever the thread count, and
 //! each row's arithmetic depends only on that row, so results are bit-identical for any thread
 //! count and any split of the same rows into batches. A call with few rows, or with one thread,
 //! runs on the caller's thread and never touches a pool.
