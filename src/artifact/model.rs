@@ -47,7 +47,10 @@ impl<'de> serde::de::Visitor<'de> for ModelVisitor {
                 return Err(A::Error::missing_field("kind"));
             };
             if key == "kind" {
-                break map.next_value()?;
+                match map.next_value()? {
+                    serde_json::Value::String(kind) => break kind,
+                    other => return Err(A::Error::invalid_type(serde::de::Unexpected::Other(&other.to_string()), &"a string naming the model kind")),
+                }
             }
             let value: serde_json::Value = map.next_value()?;
             before.push((key, value));

@@ -9,7 +9,7 @@ use crate::batch::view::Vocabulary;
 use crate::error::{Error, Result};
 use crate::model;
 use crate::schema::{ColumnType, DefaultValue};
-use crate::transform::{self, Block, arith, categorical, date, numeric, text};
+use crate::transform::{self, arith, categorical, date, numeric, text};
 use crate::verify::{CategoricalCheck, NumericCheck};
 
 /// Rows per block for a tree ensemble: big enough to amortize per-block work, small enough that
@@ -261,11 +261,6 @@ impl Plan {
             ModelSpec::TreeEnsemble(m) => model::Prepared::Trees(Box::new(model::TreeEnsemble::new(m, &feature_slots))),
         };
         Ok(Plan { inputs, steps, model, n_num, n_cat, vocabs, cat_vocab, reasons })
-    }
-
-    /// A fresh scratch block for this plan.
-    pub fn new_block<'a>(&self) -> Block<'a> {
-        Block::new(self.block_rows(), self.n_num, self.n_cat)
     }
 
     /// Rows per block for this plan's model. Each row's result depends on that row only, so the

@@ -234,6 +234,12 @@ fn unknown_fields_and_kinds_are_malformed() {
     d["content"]["model"]["kind"] = json!("neural_net");
     expect_err(load_doc(&d, true), KilnStatus::MalformedArtifact, &["neural_net"]);
     let mut d = doc();
+    d["content"]["model"]["kind"] = json!(7);
+    expect_err(load_doc(&d, true), KilnStatus::MalformedArtifact, &["model kind"]);
+    let mut d = doc();
+    d["content"]["model"].as_object_mut().unwrap().remove("kind");
+    expect_err(load_doc(&d, true), KilnStatus::MalformedArtifact, &["kind"]);
+    let mut d = doc();
     d["content"]["pipeline"][0]["step"] = json!("pca");
     expect_err(load_doc(&d, true), KilnStatus::MalformedArtifact, &["pca"]);
 }
