@@ -4,6 +4,7 @@
 //!
 //! Row status codes are part of the stable ABI: the numbers never change.
 
+use multiversion::multiversion;
 use serde::Serialize;
 
 use crate::batch::view::NULL_CODE;
@@ -140,30 +141,14 @@ impl NumericCheck {
     }
 
     /// Check (and possibly replace) one value.
-    #[inline]
-    /// The positions in `xs` that are not plainly fine (null, infinite or outside
-    /// `[min, max]`), written into `out` (cleared first) and returned: only they need
-    /// [`NumericCheck::check`]. Eight values at a time, with no branch per value, so the usual
-    /// clean block costs a vectorized compare instead of a rule walk per value.
+    /// The positions in `xs` where [`NumericCheck::check`] would not find the value fine (a
+    /// null, infinite or out-of-range value whose policy is not `allow`), written into `out`
+    /// (cleared first) and returned: only they need the check. The usual clean block costs
+    /// vector compares instead of a rule walk per value.
     pub fn attention<'o>(&self, xs: &[f64], out: &'o mut Vec<usize>) -> &'o [usize] {
-        const W: usize = 8;
-        out.clear();
-        let (lo, hi) = (self.min, self.max);
-        let fine = |x: f64| x >= lo && x <= hi && x.abs() < f64::INFINITY;
-        let chunks = xs.chunks_exact(W);
-        let tail = chunks.remainder();
-        for (c, chunk) in chunks.enumerate() {
-            let mut mask = 0u32;
-            for (j, &x) in chunk.iter().enumerate() {
-                mask |= u32::from(!fine(x)) << j;
-            }
-            while mask != 0 {
-                out.push(c * W + mask.trailing_zeros() as usize);
-                mask &= mask - 1;
-            }
-        }
-        let base = xs.len() - tail.len();
-        out.extend(tail.iter().enumerate().filter(|&(_, &x)| !fine(x)).map(|(j, _)| base + j));
+        let allowed = |p: Policy| p == Policy::Allow;
+        let rules = Allowed { nan: allowed(self.null), infinite: allowed(self.non_finite), out_of_range: allowed(self.out_of_range) };
+        attention_for_cpu(self.min, self.max, rules, xs, out);
         out
     }
 
@@ -187,6 +172,42 @@ impl NumericCheck {
             }
         }
     }
+}
+
+/// Which kinds of unusual value a column lets through untouched.
+#[derive(Clone, Copy)]
+struct Allowed {
+    nan: bool,
+    infinite: bool,
+    out_of_range: bool,
+}
+
+/// [`NumericCheck::attention`], compiled for baseline x86-64 and for AVX2 (as
+/// `model::score_block_for_cpu` is). Each chunk of eight values is tested with one branch (the
+/// rule's compares combined with non-short-circuit `&` and `|`, which vectorize), and only a
+/// chunk holding a value that needs the check is walked value by value. A nullable column's
+/// NaNs need no check, so a clean chunk is the common case even at a few percent missing.
+#[multiversion(targets("x86_64+avx+avx2+fma+bmi1+bmi2+lzcnt+popcnt+sse3+ssse3+sse4.1+sse4.2"))]
+fn attention_for_cpu(lo: f64, hi: f64, allowed: Allowed, xs: &[f64], out: &mut Vec<usize>) {
+    const W: usize = 8;
+    out.clear();
+    // The same decision as `NumericCheck::check`: NaN, then infinite, then outside `[lo, hi]`.
+    let fine = |x: f64| {
+        let nan = x.is_nan();
+        let infinite = x.abs() == f64::INFINITY;
+        let in_range = (x >= lo) & (x <= hi);
+        (nan & allowed.nan) | (infinite & allowed.infinite) | (!nan & !infinite & (in_range | allowed.out_of_range))
+    };
+    let chunks = xs.chunks_exact(W);
+    let tail = chunks.remainder();
+    for (c, chunk) in chunks.enumerate() {
+        if chunk.iter().fold(true, |all, &x| all & fine(x)) {
+            continue;
+        }
+        out.extend(chunk.iter().enumerate().filter(|&(_, &x)| !fine(x)).map(|(j, _)| c * W + j));
+    }
+    let base = xs.len() - tail.len();
+    out.extend(tail.iter().enumerate().filter(|&(_, &x)| !fine(x)).map(|(j, _)| base + j));
 }
 
 impl CategoricalCheck {
@@ -236,29 +257,27 @@ mod tests {
 
     #[test]
     fn attention_finds_exactly_the_values_a_rule_may_apply_to() {
-        let check = NumericCheck {
-            null: Policy::Flag,
-            non_finite: Policy::Flag,
-            out_of_range: Policy::Flag,
-            min: -1.0,
-            max: 2.0,
-            default: 0.0,
-            trivial: false,
-        };
-        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.5, 2.5, -1.0, 2.0, 0.5];
+        let policies = [Policy::Allow, Policy::Flag, Policy::Reject, Policy::Default];
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.5, 2.5, -1.0, 2.0, 0.5, f64::MAX, -0.0];
         let mut state = 7u64;
         let mut out = Vec::new();
-        // Every length around the 8-wide chunks, specials anywhere (chunk bodies and tails).
-        for len in 0..40 {
-            for _ in 0..20 {
-                let xs: Vec<f64> = (0..len)
-                    .map(|_| {
-                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                        specials[(state >> 33) as usize % specials.len()]
-                    })
-                    .collect();
-                let expected: Vec<usize> = (0..len).filter(|&i| check.check(&mut xs[i].clone()) != Finding::Fine).collect();
-                assert_eq!(check.attention(&xs, &mut out), expected.as_slice(), "{xs:?}");
+        let combinations = policies.iter().flat_map(|&a| policies.iter().flat_map(move |&b| policies.map(move |c| (a, b, c))));
+        for (null, non_finite, out_of_range) in combinations {
+            for (min, max) in [(-1.0, 2.0), (f64::NEG_INFINITY, f64::INFINITY)] {
+                let check = NumericCheck { null, non_finite, out_of_range, min, max, default: 0.0, trivial: false };
+                // Every length around the 8-wide chunks, specials anywhere (chunk bodies and tails).
+                for len in 0..40 {
+                    for _ in 0..5 {
+                        let xs: Vec<f64> = (0..len)
+                            .map(|_| {
+                                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                                specials[(state >> 33) as usize % specials.len()]
+                            })
+                            .collect();
+                        let expected: Vec<usize> = (0..len).filter(|&i| check.check(&mut xs[i].clone()) != Finding::Fine).collect();
+                        assert_eq!(check.attention(&xs, &mut out), expected.as_slice(), "{check:?} {xs:?}");
+                    }
+                }
             }
         }
     }
