@@ -342,6 +342,9 @@ pub struct TreeEnsemble {
     scratch_slots: Vec<usize>,
     has_general: bool,
     has_numeric: bool,
+    /// Whether the numeric walks index with masks (see [`pad_nodes`]): for models whose trees
+    /// go deeper than [`EXIT_CHECK_FROM`].
+    masked_walk: bool,
     base: Vec<f64>,
     n_targets: usize,
     aggregate: Aggregate,
@@ -390,6 +393,7 @@ impl TreeEnsemble {
             feature_slots,
             has_general: false,
             has_numeric: false,
+            masked_walk: false,
             base: if spec.base_score.is_empty() { vec![0.0; spec.n_targets] } else { spec.base_score.clone() },
             n_targets: spec.n_targets,
             aggregate: spec.aggregate,
@@ -427,12 +431,15 @@ impl TreeEnsemble {
                 compacted => compacted,
             };
         }
-        // A loaded model keeps these for its life: no spare capacity from growing them.
+        m.masked_walk = m.trees.iter().any(|t| matches!(t.layout, Layout::Numeric { depth, .. } if depth > EXIT_CHECK_FROM));
+        // A loaded model keeps these for its life: no spare capacity from growing them (and
+        // padded to a power of two for a masked walk, see `pad_nodes`).
+        let pad = m.masked_walk;
         match &mut m.numeric {
-            NumericNodes::F32(nodes) => nodes.shrink_to_fit(),
-            NumericNodes::F32Compact(nodes) => nodes.shrink_to_fit(),
-            NumericNodes::F64(nodes) => nodes.shrink_to_fit(),
-            NumericNodes::F64Compact(nodes) => nodes.shrink_to_fit(),
+            NumericNodes::F32(nodes) => pad_nodes(nodes, pad, NumericNode { threshold: f32::INFINITY, column: 0, child: 0 }),
+            NumericNodes::F32Compact(nodes) => pad_nodes(nodes, pad, CompactNode { threshold: f32::INFINITY, column: 0, child: 0 }),
+            NumericNodes::F64(nodes) => pad_nodes(nodes, pad, NumericNode { threshold: f64::INFINITY, column: 0, child: 0 }),
+            NumericNodes::F64Compact(nodes) => pad_nodes(nodes, pad, CompactNode { threshold: f64::INFINITY, column: 0, child: 0 }),
         }
         m.general.shrink_to_fit();
         if m.acc32 {
@@ -614,6 +621,16 @@ impl TreeEnsemble {
     /// Add every tree's leaves into `out`, tree by tree.
     #[inline(always)]
     fn score_trees<T: SplitValue, N: Step<T>>(&self, nodes: &[N], block: &Block<'_>, out: &mut [f64]) {
+        if self.masked_walk {
+            self.score_trees_as::<T, N, true>(nodes, block, out);
+        } else {
+            self.score_trees_as::<T, N, false>(nodes, block, out);
+        }
+    }
+
+    /// [`TreeEnsemble::score_trees`], the walks indexing with masks or not (`MASK`).
+    #[inline(always)]
+    fn score_trees_as<T: SplitValue, N: Step<T>, const MASK: bool>(&self, nodes: &[N], block: &Block<'_>, out: &mut [f64]) {
         let n = block.len;
         let (num, stride) = block.num_all();
         T::with_scratch(|scratch| {
@@ -622,7 +639,7 @@ impl TreeEnsemble {
             }
             if n < FEW_ROWS {
                 for i in 0..n {
-                    self.score_row_by_runs(nodes, scratch, block, i, out);
+                    self.score_row_by_runs::<T, N, MASK>(nodes, scratch, block, i, out);
                 }
                 return;
             }
@@ -635,7 +652,7 @@ impl TreeEnsemble {
                             let first = tree.leaf_base as usize + nodes[leaf as usize].threshold().leaf_offset();
                             self.add_leaves(out, first, w, target, n, i);
                         };
-                        walk_numeric(nodes, scratch, self.scratch_columns(), root, depth, n, visit);
+                        walk_numeric::<T, N, MASK>(nodes, scratch, self.scratch_columns(), root, depth, n, visit);
                     }
                     Layout::General { root } => {
                         for i in 0..n {
@@ -658,20 +675,20 @@ impl TreeEnsemble {
     /// an f32-rounded sum converts to f64 and back exactly) rather than re-read from `out`, which
     /// would chain a store, a load and two conversions into every tree's addition.
     #[inline(always)]
-    fn score_row_by_runs<T: SplitValue, N: Step<T>>(&self, nodes: &[N], scratch: &[[T; LANES]], block: &Block<'_>, i: usize, out: &mut [f64]) {
+    fn score_row_by_runs<T: SplitValue, N: Step<T>, const MASK: bool>(&self, nodes: &[N], scratch: &[[T; LANES]], block: &Block<'_>, i: usize, out: &mut [f64]) {
         let n = block.len;
         if self.n_targets == 1 {
             if self.acc32 {
                 let mut a = out[i] as f32;
-                self.walk_row_by_runs(nodes, scratch, block, i, |_, first| a += self.leaf_values32[first]);
+                self.walk_row_by_runs::<T, N, MASK>(nodes, scratch, block, i, |_, first| a += self.leaf_values32[first]);
                 out[i] = f64::from(a);
             } else {
                 let mut a = out[i];
-                self.walk_row_by_runs(nodes, scratch, block, i, |_, first| a += self.leaf_values[first]);
+                self.walk_row_by_runs::<T, N, MASK>(nodes, scratch, block, i, |_, first| a += self.leaf_values[first]);
                 out[i] = a;
             }
         } else {
-            self.walk_row_by_runs(nodes, scratch, block, i, |tree, first| {
+            self.walk_row_by_runs::<T, N, MASK>(nodes, scratch, block, i, |tree, first| {
                 self.add_leaves(out, first, tree.width as usize, tree.target as usize, n, i);
             });
         }
@@ -682,7 +699,7 @@ impl TreeEnsemble {
     /// [`walk_numeric`] per tree: a leaf steps to itself, so a tree shallower than its run's
     /// depth waits at its leaf.
     #[inline(always)]
-    fn walk_row_by_runs<T: SplitValue, N: Step<T>>(
+    fn walk_row_by_runs<T: SplitValue, N: Step<T>, const MASK: bool>(
         &self,
         nodes: &[N],
         scratch: &[[T; LANES]],
@@ -691,12 +708,17 @@ impl TreeEnsemble {
         mut visit: impl FnMut(&Tree, usize),
     ) {
         let (num, stride) = block.num_all();
-        let group = &scratch[(i / LANES) * self.scratch_columns()..];
+        let n_columns = self.scratch_columns();
+        // Empty when the model has no numeric tree (nothing reads it then).
+        let group = scratch.get((i / LANES) * n_columns..(i / LANES + 1) * n_columns).unwrap_or(&[]);
+        let (group, column_mask) = masked::<_, MASK>(group);
+        let (nodes, node_mask) = masked::<_, MASK>(nodes);
         let lane = i % LANES;
         let step = |at: &mut u32| {
-            let node = nodes[*at as usize];
-            let x = group[node.column()][lane];
-            *at = node.next(*at, u32::from(!(x < node.threshold())));
+            let a = *at as usize & node_mask;
+            let node = nodes[a];
+            let x = group[node.column() & column_mask][lane];
+            *at = node.next(a as u32, u32::from(!(x < node.threshold())));
         };
         for run in &self.runs {
             let trees = &self.trees[run.first as usize..(run.first + run.len) as usize];
@@ -745,9 +767,11 @@ impl TreeEnsemble {
         }
     }
 
-    /// Columns of the numeric trees' scratch: the features, their negations, a constant zero.
+    /// Columns of the numeric trees' scratch: the features, their negations, a constant zero,
+    /// and for a masked walk unused zeros up to a power of two (see [`pad_nodes`]).
     fn scratch_columns(&self) -> usize {
-        2 * self.scratch_slots.len() + 1
+        let columns = 2 * self.scratch_slots.len() + 1;
+        if self.masked_walk { columns.next_power_of_two() } else { columns }
     }
 
     /// Lay the block's feature values out for the numeric trees: per group of [`LANES`] rows,
@@ -773,6 +797,35 @@ impl TreeEnsemble {
             }
         }
     }
+}
+
+/// For a masked walk (`pad`), pad a numeric node array to a power-of-two length with `filler`
+/// nodes that no walk reaches. A masked walk indexes nodes as `at & (len - 1)` and scratch
+/// columns as `column & (columns - 1)` (the scratch is padded likewise): the same index for
+/// every valid layout, but one the compiler can see is in bounds, so a step has no bounds
+/// check (a compare against a length spilled to the stack and a branch, each step, for each
+/// lane). That walks leaf-wise LightGBM trees (deeper than [`EXIT_CHECK_FROM`]) ~20% faster;
+/// depth-8 trees walked ~8% slower (the larger scratch and the masks' registers), so they keep
+/// the checked walk. Padding at most doubles the node array, usually far less (500 LightGBM
+/// trees of 255 leaves: 254,500 nodes round to 262,144).
+fn pad_nodes<N: Copy>(nodes: &mut Vec<N>, pad: bool, filler: N) {
+    if pad {
+        nodes.resize(nodes.len().max(1).next_power_of_two(), filler);
+    }
+    nodes.shrink_to_fit();
+}
+
+/// For a masked walk (`MASK`): `items` (of a power-of-two length) and its index mask, resliced
+/// so that the compiler knows the length is `mask + 1`, so an index `& mask` needs no bounds
+/// check. Otherwise `items` and a mask that changes no index.
+#[inline(always)]
+fn masked<T, const MASK: bool>(items: &[T]) -> (&[T], usize) {
+    if !MASK || items.is_empty() {
+        return (items, usize::MAX);
+    }
+    debug_assert!(items.len().is_power_of_two());
+    let mask = items.len() - 1;
+    (&items[..=mask], mask)
 }
 
 /// Cut the trees, in order, into runs of up to [`LANES`] consecutive numeric trees and single
@@ -841,7 +894,7 @@ fn lay_numeric<T: SplitValue>(
 /// for exactly `depth` steps, calling `visit(row, leaf)` in row order. Each lane's chain of
 /// loads is independent of the others, so the core overlaps them.
 #[inline(always)]
-fn walk_numeric<T: SplitValue, N: Step<T>>(
+fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
     nodes: &[N],
     scratch: &[[T; LANES]],
     n_columns: usize,
@@ -850,7 +903,9 @@ fn walk_numeric<T: SplitValue, N: Step<T>>(
     n_rows: usize,
     mut visit: impl FnMut(usize, u32),
 ) {
+    let (nodes, node_mask) = masked::<_, MASK>(nodes);
     for (g, group) in scratch.chunks_exact(n_columns).enumerate() {
+        let (group, column_mask) = masked::<_, MASK>(group);
         let first = g * LANES;
         let live = (n_rows - first).min(LANES);
         let mut at = [root; LANES];
@@ -858,9 +913,10 @@ fn walk_numeric<T: SplitValue, N: Step<T>>(
         // one (a small call, a block's tail) walks only its live rows, so a one-row call does
         // not pay for sixteen walks. Each row's steps are the same either way.
         let step = |at: &mut u32, r: usize| {
-            let node = nodes[*at as usize];
-            let x = group[node.column()][r];
-            *at = node.next(*at, u32::from(!(x < node.threshold())));
+            let a = *at as usize & node_mask;
+            let node = nodes[a];
+            let x = group[node.column() & column_mask][r];
+            *at = node.next(a as u32, u32::from(!(x < node.threshold())));
         };
         if live == LANES && depth <= EXIT_CHECK_FROM {
             for _ in 0..depth {
