@@ -12,6 +12,20 @@ use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::error::{Error, Result};
 
+/// Compile the kernel function it wraps twice, for baseline x86-64 and for x86-64-v3 (AVX2 with
+/// FMA, BMI and the SSE4 set), the running CPU choosing one once at run time (the
+/// `multiversion` crate): one `libkiln.so` runs on any x86-64 CPU, and the CPUs most hosts have
+/// get the wider vectors. Scores are the same bits from either version: each lane does the
+/// same IEEE operations, and Rust never fuses a multiply and an add on its own. The one list of
+/// targets for every kernel (scoring, transforms, input checks).
+macro_rules! for_each_cpu {
+    ($kernel:item) => {
+        #[multiversion::multiversion(targets("x86_64+avx+avx2+fma+bmi1+bmi2+lzcnt+popcnt+sse3+ssse3+sse4.1+sse4.2"))]
+        $kernel
+    };
+}
+pub(crate) use for_each_cpu;
+
 /// The most threads one call may ask for: more only adds contention.
 pub const MAX_THREADS: usize = 256;
 

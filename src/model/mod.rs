@@ -6,8 +6,6 @@ pub mod linear;
 pub mod link;
 pub mod tree;
 
-use multiversion::multiversion;
-
 use crate::transform::Block;
 
 pub use linear::Linear;
@@ -36,18 +34,16 @@ impl Prepared {
     }
 }
 
-/// [`Prepared::score_block`], compiled for baseline x86-64 and for AVX2 (with FMA, BMI and the
-/// SSE4 set: x86-64-v3), the first the running CPU has chosen once at run time. The wider build
-/// scores the linear pipeline ~20% and leaf-wise LightGBM trees ~10% faster (criterion A/B, one
-/// thread); depth-8 ensembles and forests walk at the same speed either way. The models' block kernels are
-/// `#[inline(always)]` so that they are compiled into each version. Scores are the same bits
-/// either way: only the vector width changes, each lane does the same IEEE operations, and Rust
-/// never fuses a multiply and an add on its own (the `fma` feature only makes `mul_add`, which
-/// kiln does not use, one instruction).
-#[multiversion(targets("x86_64+avx+avx2+fma+bmi1+bmi2+lzcnt+popcnt+sse3+ssse3+sse4.1+sse4.2"))]
-fn score_block_for_cpu<'a>(model: &Prepared, block: &mut Block<'a>, out: &mut [f64]) {
-    match model {
-        Prepared::Linear(m) => m.score_block(block, out),
-        Prepared::Trees(m) => m.score_block(block, out),
+crate::exec::for_each_cpu! {
+    /// [`Prepared::score_block`] for each CPU (see `exec::for_each_cpu`). The wider build scores
+    /// the linear pipeline ~20% and leaf-wise LightGBM trees ~10% faster (criterion A/B, one
+    /// thread); depth-8 ensembles and forests walk at the same speed either way. The models' block
+    /// kernels are `#[inline(always)]` so that they are compiled into each version. (The `fma`
+    /// feature only makes `mul_add`, which kiln does not use, one instruction.)
+    fn score_block_for_cpu<'a>(model: &Prepared, block: &mut Block<'a>, out: &mut [f64]) {
+        match model {
+            Prepared::Linear(m) => m.score_block(block, out),
+            Prepared::Trees(m) => m.score_block(block, out),
+        }
     }
 }

@@ -11,7 +11,6 @@ pub mod numeric;
 pub mod text;
 mod text_word_table;
 
-use multiversion::multiversion;
 
 use crate::batch::CategoricalView;
 use crate::verify::RowStatus;
@@ -239,16 +238,16 @@ pub fn apply_all(steps: &[Prepared], block: &mut Block<'_>) {
     }
 }
 
-/// [`apply_all`], compiled for baseline x86-64 and for x86-64-v3 (AVX2), chosen once at run
-/// time as `model::score_block_for_cpu` is (the same bits either way). The per-value numeric
-/// and arithmetic steps are inlined into each version; the others are called as they are.
-#[multiversion(targets("x86_64+avx+avx2+fma+bmi1+bmi2+lzcnt+popcnt+sse3+ssse3+sse4.1+sse4.2"))]
-fn apply_all_for_cpu<'a>(steps: &[Prepared], block: &mut Block<'a>) {
-    for step in steps {
-        match step {
-            Prepared::Numeric(s) => s.apply(block),
-            Prepared::Arith(s) => s.apply(block),
-            other => other.apply(block),
+crate::exec::for_each_cpu! {
+    /// [`apply_all`] for each CPU (see `exec::for_each_cpu`). The per-value numeric and arithmetic
+    /// steps are inlined into each version; the others are called as they are.
+    fn apply_all_for_cpu<'a>(steps: &[Prepared], block: &mut Block<'a>) {
+        for step in steps {
+            match step {
+                Prepared::Numeric(s) => s.apply(block),
+                Prepared::Arith(s) => s.apply(block),
+                other => other.apply(block),
+            }
         }
     }
 }

@@ -4,7 +4,6 @@
 //!
 //! Row status codes are part of the stable ABI: the numbers never change.
 
-use multiversion::multiversion;
 use serde::Serialize;
 
 use crate::batch::view::NULL_CODE;
@@ -140,7 +139,6 @@ impl NumericCheck {
         Ok(check)
     }
 
-    /// Check (and possibly replace) one value.
     /// The positions in `xs` where [`NumericCheck::check`] would not find the value fine (a
     /// null, infinite or out-of-range value whose policy is not `allow`), written into `out`
     /// (cleared first) and returned: only they need the check. The usual clean block costs
@@ -152,6 +150,7 @@ impl NumericCheck {
         out
     }
 
+    /// Check (and possibly replace) one value.
     pub fn check(&self, x: &mut f64) -> Finding {
         let (policy, status) = if x.is_nan() {
             (self.null, RowStatus::Null)
@@ -182,32 +181,33 @@ struct Allowed {
     out_of_range: bool,
 }
 
-/// [`NumericCheck::attention`], compiled for baseline x86-64 and for AVX2 (as
-/// `model::score_block_for_cpu` is). Each chunk of eight values is tested with one branch (the
-/// rule's compares combined with non-short-circuit `&` and `|`, which vectorize), and only a
-/// chunk holding a value that needs the check is walked value by value. A nullable column's
-/// NaNs need no check, so a clean chunk is the common case even at a few percent missing.
-#[multiversion(targets("x86_64+avx+avx2+fma+bmi1+bmi2+lzcnt+popcnt+sse3+ssse3+sse4.1+sse4.2"))]
-fn attention_for_cpu(lo: f64, hi: f64, allowed: Allowed, xs: &[f64], out: &mut Vec<usize>) {
-    const W: usize = 8;
-    out.clear();
-    // The same decision as `NumericCheck::check`: NaN, then infinite, then outside `[lo, hi]`.
-    let fine = |x: f64| {
-        let nan = x.is_nan();
-        let infinite = x.abs() == f64::INFINITY;
-        let in_range = (x >= lo) & (x <= hi);
-        (nan & allowed.nan) | (infinite & allowed.infinite) | (!nan & !infinite & (in_range | allowed.out_of_range))
-    };
-    let chunks = xs.chunks_exact(W);
-    let tail = chunks.remainder();
-    for (c, chunk) in chunks.enumerate() {
-        if chunk.iter().fold(true, |all, &x| all & fine(x)) {
-            continue;
+crate::exec::for_each_cpu! {
+    /// [`NumericCheck::attention`] for each CPU (see `exec::for_each_cpu`). Each chunk of eight
+    /// values is tested with one branch (the rule's compares combined with non-short-circuit `&`
+    /// and `|`, which vectorize), and only a chunk holding a value that needs the check is walked
+    /// value by value. A nullable column's NaNs need no check, so a clean chunk is the common case
+    /// even at a few percent missing.
+    fn attention_for_cpu(lo: f64, hi: f64, allowed: Allowed, xs: &[f64], out: &mut Vec<usize>) {
+        const W: usize = 8;
+        out.clear();
+        // The same decision as `NumericCheck::check`: NaN, then infinite, then outside `[lo, hi]`.
+        let fine = |x: f64| {
+            let nan = x.is_nan();
+            let infinite = x.abs() == f64::INFINITY;
+            let in_range = (x >= lo) & (x <= hi);
+            (nan & allowed.nan) | (infinite & allowed.infinite) | (!nan & !infinite & (in_range | allowed.out_of_range))
+        };
+        let chunks = xs.chunks_exact(W);
+        let tail = chunks.remainder();
+        for (c, chunk) in chunks.enumerate() {
+            if chunk.iter().fold(true, |all, &x| all & fine(x)) {
+                continue;
+            }
+            out.extend(chunk.iter().enumerate().filter(|&(_, &x)| !fine(x)).map(|(j, _)| c * W + j));
         }
-        out.extend(chunk.iter().enumerate().filter(|&(_, &x)| !fine(x)).map(|(j, _)| c * W + j));
+        let base = xs.len() - tail.len();
+        out.extend(tail.iter().enumerate().filter(|&(_, &x)| !fine(x)).map(|(j, _)| base + j));
     }
-    let base = xs.len() - tail.len();
-    out.extend(tail.iter().enumerate().filter(|&(_, &x)| !fine(x)).map(|(j, _)| base + j));
 }
 
 impl CategoricalCheck {
