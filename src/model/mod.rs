@@ -36,9 +36,9 @@ impl Prepared {
 
 crate::exec::for_each_cpu! {
     /// [`Prepared::score_block`] for each CPU (see `exec::for_each_cpu`). The wider build scores
-    /// the linear pipeline ~20% and leaf-wise LightGBM trees ~10% faster (criterion A/B, one
-    /// thread); depth-8 ensembles and forests walk at the same speed either way. The models' block
-    /// kernels are `#[inline(always)]` so that they are compiled into each version. (The `fma`
+    /// the linear pipeline ~20% faster (criterion A/B, one thread). The models' block kernels are
+    /// `#[inline(always)]` so that they are compiled into each version, except the tree walks,
+    /// which run faster in the baseline build (see `TreeEnsemble::score_trees`). (The `fma`
     /// feature only makes `mul_add`, which kiln does not use, one instruction.)
     fn score_block_for_cpu<'a>(model: &Prepared, block: &mut Block<'a>, out: &mut [f64]) {
         match model {

@@ -551,8 +551,9 @@ impl TreeEnsemble {
         }
     }
 
-    /// Always inlined, as are the walks below it: compiled into each CPU version of
-    /// `model::score_block_for_cpu`.
+    /// Always inlined, so that the fill of the scratch and the output transforms are compiled
+    /// into each CPU version of `model::score_block_for_cpu`; the walks are not (see
+    /// [`TreeEnsemble::score_trees`]).
     #[inline(always)]
     pub fn score_block(&self, block: &mut Block<'_>, out: &mut [f64]) {
         let n = block.len;
@@ -619,7 +620,14 @@ impl TreeEnsemble {
     }
 
     /// Add every tree's leaves into `out`, tree by tree.
-    #[inline(always)]
+    ///
+    /// Never inlined, so the walks are compiled for the baseline x86-64 only, on purpose: in
+    /// the AVX2 version LLVM packs the sixteen lanes' node indices into vector registers and
+    /// extracts each one again for its loads, and the walks ran 13-18% slower (criterion A/B
+    /// on this Zen 4 host, one thread, three interleaved rounds: 500x8 155-167k against
+    /// 182-200k rows/s, LightGBM-like 100-107k against 109-122k). Their steps are scalar
+    /// loads, compares and adds, which the baseline has in full.
+    #[inline(never)]
     fn score_trees<T: SplitValue, N: Step<T>>(&self, nodes: &[N], block: &Block<'_>, out: &mut [f64]) {
         if self.masked_walk {
             self.score_trees_as::<T, N, true>(nodes, block, out);
