@@ -813,9 +813,10 @@ impl TreeEnsemble {
 /// every valid layout, but one the compiler can see is in bounds, so a step has no bounds
 /// check (a compare against a length spilled to the stack and a branch, each step, for each
 /// lane). That walks leaf-wise LightGBM trees (deeper than [`EXIT_CHECK_FROM`]) ~20% faster,
-/// and a depth-12 forest within the noise of the checked walk; depth-8 trees walked ~8% slower (the larger scratch and the masks' registers), so they keep
-/// the checked walk. Padding at most doubles the node array, usually far less (500 LightGBM
-/// trees of 255 leaves: 254,500 nodes round to 262,144).
+/// and a depth-12 forest within the noise of the checked walk; depth-8 trees walked ~8% slower
+/// (the larger scratch and the masks' registers), so they keep the checked walk. Padding at
+/// most doubles the node array, usually far less (500 LightGBM trees of 255 leaves: 254,500
+/// nodes round to 262,144).
 fn pad_nodes<N: Copy>(nodes: &mut Vec<N>, pad: bool, filler: N) {
     if pad {
         nodes.resize(nodes.len().max(1).next_power_of_two(), filler);

@@ -11,7 +11,6 @@ pub mod numeric;
 pub mod text;
 mod text_word_table;
 
-
 use crate::batch::CategoricalView;
 use crate::verify::RowStatus;
 
