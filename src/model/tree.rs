@@ -21,7 +21,7 @@
 
 #![expect(
     clippy::neg_cmp_op_on_partial_ord,
-    reason = "a step goes to its second child on `!(x < t)`, which NaN (incomparable) satisfies by design"
+    reason = "a step goes to its second child on `!(x <= t)`, which NaN (incomparable) satisfies by design"
 )]
 
 use std::cell::RefCell;
@@ -64,10 +64,12 @@ struct Node {
 }
 
 /// One node of a numeric tree. Every node, split or leaf, does the same thing: step to
-/// `child + !(x < threshold)` where `x` is the row's value in scratch column `column`. A split
+/// `child + !(x <= threshold)` where `x` is the row's value in the scratch column that starts
+/// `column` values into its group's scratch (the column's index times [`LANES`], so a lane's
+/// value is one add and one scaled load away). A split
 /// whose missing values go left reads the negated feature column with its children swapped,
-/// so NaN (where `<` is false) always takes the second child. A leaf's threshold is a NaN
-/// (`<` is false for every input) whose payload holds where the leaf's values start among its
+/// so NaN (where `<=` is false) always takes the second child. A leaf's threshold is a NaN
+/// (`<=` is false for every input) whose payload holds where the leaf's values start among its
 /// tree's, and its `child` is its own index less one, so it steps to itself; reading the leaf
 /// index from the node it ends on spares a per-node side table (4 bytes a node).
 #[derive(Debug, Clone, Copy)]
@@ -78,8 +80,8 @@ struct NumericNode<T> {
     child: u32,
 }
 
-/// What a walk step reads of a numeric node: its threshold, the scratch column it compares, and
-/// where it goes.
+/// What a walk step reads of a numeric node: its threshold, where the scratch column it
+/// compares starts in a group's scratch, and where it goes.
 trait Step<T>: Copy {
     fn threshold(&self) -> T;
     fn column(&self) -> usize;
@@ -105,7 +107,7 @@ impl<T: Copy> Step<T> for NumericNode<T> {
 /// A numeric node with the column as 16 bits and the first child as a signed 16-bit offset
 /// from the node itself (a leaf's is -1): 8 bytes for float32, 12 for float64 (packed to a
 /// 4-byte alignment, so a float64 threshold may straddle 8 bytes: x86 reads it as fast). Taken
-/// by a model whose scratch has at most 65,536 columns and whose numeric trees have at most
+/// by a model whose group scratch has at most 65,536 values (4,096 columns) and whose numeric trees have at most
 /// 32,768 nodes each (a breadth-first child is then under 32,768 nodes ahead); others keep
 /// [`NumericNode`]. Two thirds (float32) or three quarters (float64) of the bytes: less memory
 /// and less cache per tree.
@@ -174,6 +176,8 @@ trait SplitValue: Copy + PartialOrd + std::ops::Neg<Output = Self> + std::fmt::D
 thread_local! {
     static SCRATCH32: RefCell<Vec<[f32; LANES]>> = const { RefCell::new(Vec::new()) };
     static SCRATCH64: RefCell<Vec<[f64; LANES]>> = const { RefCell::new(Vec::new()) };
+    /// A block's running sums of a single-target model that accumulates in f32.
+    static SUMS32: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 impl SplitValue for f32 {
@@ -258,21 +262,30 @@ impl SplitValue for f64 {
     }
 }
 
-/// A numeric split as one `!(v < threshold)` test: the threshold, and whether `v` is the
+/// A numeric split as one `!(v <= threshold)` test: the threshold, and whether `v` is the
 /// negated input (with the children swapped). `None` where no threshold of type `T` expresses
-/// the split: `v <= +inf` has no strict equivalent, so such a tree takes the general layout.
+/// the split: `v < -inf` has no `<=` equivalent, so such a tree takes the general layout.
+///
+/// The test is `<=` rather than `<` because `!(v <= t)` is the carry flag of one `ucomiss`
+/// (`t < v` or unordered), which the step adds into the child index with one `adc`, where
+/// `!(v < t)` needs a `setbe` and an add more in each step's chain of dependent instructions
+/// (criterion, 500 x depth 8, one thread: 177-195k -> 174-212k rows/s alone, 201-244k with
+/// the block's f32 sums; see the README's measurement log). The `<`
+/// splits are `<=` against the next value down: for a split at zero that is the least
+/// subnormal, so kiln, like any exact scorer, assumes the default floating-point mode
+/// (subnormals not flushed to zero).
 fn numeric_split<T: SplitValue>(t: f64, less: bool, default_left: bool) -> Option<(T, bool)> {
-    // `<=` on values of T is `<` against the next value up, unless there is none.
-    let at_most = |d: T| if d == T::INFINITY { None } else { Some(SplitValue::next_up(d)) };
+    // `<` on values of T is `<=` against the next value down, unless there is none.
+    let below = |u: T| if u == -T::INFINITY { None } else { Some(-SplitValue::next_up(-u)) };
     match (less, default_left) {
         // Second child = right = `!(x < t)`; NaN goes right.
-        (true, false) => Some((T::at_or_above(t), false)),
+        (true, false) => below(T::at_or_above(t)).map(|d| (d, false)),
         // Second child = left = `!(x >= t)` = `!(-x <= -t)`; NaN goes left.
-        (true, true) => at_most(T::at_or_below(-t)).map(|d| (d, true)),
+        (true, true) => Some((T::at_or_below(-t), true)),
         // Second child = right = `!(x <= t)`.
-        (false, false) => at_most(T::at_or_below(t)).map(|d| (d, false)),
+        (false, false) => Some((T::at_or_below(t), false)),
         // Second child = left = `!(x > t)` = `!(-x < -t)`.
-        (false, true) => Some((T::at_or_above(-t), true)),
+        (false, true) => below(T::at_or_above(-t)).map(|d| (d, true)),
     }
 }
 
@@ -422,8 +435,8 @@ impl TreeEnsemble {
             m.trees.push(Tree { layout, target: tree.target, width: tree.leaf_width, leaf_base });
         }
         m.runs = tree_runs(&m.trees);
-        // The largest column, the zero column `2 * n_columns`, must fit 16 bits.
-        let compact = 2 * n_columns as usize <= usize::from(u16::MAX) && spec.trees.iter().all(|t| t.feature.len() <= COMPACT_TREE_NODES);
+        // The largest column start, the zero column's `2 * n_columns * LANES`, must fit 16 bits.
+        let compact = 2 * n_columns as usize * LANES <= usize::from(u16::MAX) && spec.trees.iter().all(|t| t.feature.len() <= COMPACT_TREE_NODES);
         if compact {
             m.numeric = match std::mem::replace(&mut m.numeric, NumericNodes::F32(Vec::new())) {
                 NumericNodes::F32(nodes) => NumericNodes::F32Compact(compact_nodes(&nodes)),
@@ -640,7 +653,6 @@ impl TreeEnsemble {
     #[inline(always)]
     fn score_trees_as<T: SplitValue, N: Step<T>, const MASK: bool>(&self, nodes: &[N], block: &Block<'_>, out: &mut [f64]) {
         let n = block.len;
-        let (num, stride) = block.num_all();
         T::with_scratch(|scratch| {
             if self.has_numeric {
                 self.fill_scratch(scratch, block);
@@ -651,31 +663,59 @@ impl TreeEnsemble {
                 }
                 return;
             }
-            for tree in &self.trees {
-                let target = tree.target as usize;
-                let w = tree.width as usize;
-                match tree.layout {
-                    Layout::Numeric { root, depth } => {
-                        let visit = |i: usize, leaf: u32| {
-                            let first = tree.leaf_base as usize + nodes[leaf as usize].threshold().leaf_offset();
-                            self.add_leaves(out, first, w, target, n, i);
-                        };
-                        walk_numeric::<T, N, MASK>(nodes, scratch, self.scratch_columns(), root, depth, n, visit);
-                    }
-                    Layout::General { root } => {
-                        for i in 0..n {
-                            let mut node = &self.general[root as usize];
-                            while node.feature != LEAF {
-                                let x = num[node.feature as usize * stride + i];
-                                let next = node.child + u32::from(!self.goes_left(node, x));
-                                node = &self.general[next as usize];
-                            }
-                            self.add_leaves(out, node.child as usize, w, target, n, i);
+            // A single target sums in place, in f32 where the model accumulates in f32 (the same
+            // roundings: an f32-rounded sum converts to f64 and back exactly), rather than
+            // converting each row's running sum out of `out` and back for every tree.
+            if self.n_targets == 1 && self.acc32 {
+                SUMS32.with(|sums| {
+                    let sums = &mut *sums.borrow_mut();
+                    sums.clear();
+                    sums.extend(out[..n].iter().map(|&v| v as f32));
+                    self.walk_block::<T, N, MASK>(nodes, scratch, block, |_, first, i| sums[i] += self.leaf_values32[first]);
+                    out[..n].iter_mut().zip(sums.iter()).for_each(|(o, &s)| *o = f64::from(s));
+                });
+            } else if self.n_targets == 1 {
+                self.walk_block::<T, N, MASK>(nodes, scratch, block, |_, first, i| out[i] += self.leaf_values[first]);
+            } else {
+                self.walk_block::<T, N, MASK>(nodes, scratch, block, |tree, first, i| {
+                    self.add_leaves(out, first, tree.width as usize, tree.target as usize, n, i);
+                });
+            }
+        })
+    }
+
+    /// Walk every row of a block through every tree, tree by tree, calling `visit(tree, first
+    /// leaf value, row)` for each.
+    #[inline(always)]
+    fn walk_block<T: SplitValue, N: Step<T>, const MASK: bool>(
+        &self,
+        nodes: &[N],
+        scratch: &[[T; LANES]],
+        block: &Block<'_>,
+        mut visit: impl FnMut(&Tree, usize, usize),
+    ) {
+        let n = block.len;
+        let (num, stride) = block.num_all();
+        for tree in &self.trees {
+            match tree.layout {
+                Layout::Numeric { root, depth } => {
+                    let leaf_base = tree.leaf_base as usize;
+                    let visit_leaf = |i: usize, leaf: u32| visit(tree, leaf_base + nodes[leaf as usize].threshold().leaf_offset(), i);
+                    walk_numeric::<T, N, MASK>(nodes, scratch.as_flattened(), self.scratch_columns(), root, depth, n, visit_leaf);
+                }
+                Layout::General { root } => {
+                    for i in 0..n {
+                        let mut node = &self.general[root as usize];
+                        while node.feature != LEAF {
+                            let x = num[node.feature as usize * stride + i];
+                            let next = node.child + u32::from(!self.goes_left(node, x));
+                            node = &self.general[next as usize];
                         }
+                        visit(tree, node.child as usize, i);
                     }
                 }
             }
-        })
+        }
     }
 
     /// Add every tree's leaves for row `i` of a small block. A single target's running sum is
@@ -716,17 +756,17 @@ impl TreeEnsemble {
         mut visit: impl FnMut(&Tree, usize),
     ) {
         let (num, stride) = block.num_all();
-        let n_columns = self.scratch_columns();
+        let group_len = self.scratch_columns() * LANES;
         // Empty when the model has no numeric tree (nothing reads it then).
-        let group = scratch.get((i / LANES) * n_columns..(i / LANES + 1) * n_columns).unwrap_or(&[]);
+        let group = scratch.as_flattened().get((i / LANES) * group_len..(i / LANES + 1) * group_len).unwrap_or(&[]);
         let (group, column_mask) = masked::<_, MASK>(group);
         let (nodes, node_mask) = masked::<_, MASK>(nodes);
         let lane = i % LANES;
         let step = |at: &mut u32| {
             let a = *at as usize & node_mask;
             let node = nodes[a];
-            let x = group[node.column() & column_mask][lane];
-            *at = node.next(a as u32, u32::from(!(x < node.threshold())));
+            let x = group[(node.column() + lane) & column_mask];
+            *at = node.next(a as u32, u32::from(!(x <= node.threshold())));
         };
         for run in &self.runs {
             let trees = &self.trees[run.first as usize..(run.first + run.len) as usize];
@@ -859,7 +899,7 @@ fn tree_runs(trees: &[Tree]) -> Vec<TreeRun> {
 /// Lay `tree` out breadth-first into the numeric node array (every split fits, see
 /// [`fits_numeric`]); returns its layout. `column[f]` is the scratch column of feature `f`, of
 /// `n_features` (its negation follows at `n_features + column[f]`, the zero column at
-/// `2 * n_features`).
+/// `2 * n_features`); nodes hold a column's start in its group's scratch, column x [`LANES`].
 fn lay_numeric<T: SplitValue>(
     tree: &TreeSpec,
     nodes: &mut Vec<NumericNode<T>>,
@@ -869,7 +909,7 @@ fn lay_numeric<T: SplitValue>(
     less: bool,
 ) -> Layout {
     let width = tree.leaf_width as usize;
-    let zero_column = 2 * n_features;
+    let zero_column = 2 * n_features * LANES as u32;
     let root = nodes.len();
     let first_value = leaf_values.len();
     let mut depth = 0;
@@ -880,7 +920,7 @@ fn lay_numeric<T: SplitValue>(
         depth = depth.max(level);
         let f = tree.feature[src];
         if f < 0 {
-            // `!(x < NaN)` is true: a leaf steps to `child + 1`, itself.
+            // `!(x <= NaN)` is true: a leaf steps to `child + 1`, itself.
             let offset = (leaf_values.len() - first_value) as u32;
             nodes[dst] = NumericNode { threshold: T::leaf(offset), column: zero_column, child: (dst as u32).wrapping_sub(1) };
             leaf_values.extend_from_slice(&tree.value[src * width..(src + 1) * width]);
@@ -893,7 +933,7 @@ fn lay_numeric<T: SplitValue>(
         nodes.extend([placeholder; 2]);
         queue.push_back((first as usize, child, level + 1));
         queue.push_back((second as usize, child + 1, level + 1));
-        let column = column[f as usize] + if negated { n_features } else { 0 };
+        let column = (column[f as usize] + if negated { n_features } else { 0 }) * LANES as u32;
         nodes[dst] = NumericNode { threshold, column, child: child as u32 };
     }
     Layout::Numeric { root: root as u32, depth }
@@ -905,7 +945,7 @@ fn lay_numeric<T: SplitValue>(
 #[inline(always)]
 fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
     nodes: &[N],
-    scratch: &[[T; LANES]],
+    scratch: &[T],
     n_columns: usize,
     root: u32,
     depth: u32,
@@ -913,7 +953,7 @@ fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
     mut visit: impl FnMut(usize, u32),
 ) {
     let (nodes, node_mask) = masked::<_, MASK>(nodes);
-    for (g, group) in scratch.chunks_exact(n_columns).enumerate() {
+    for (g, group) in scratch.chunks_exact(n_columns * LANES).enumerate() {
         let (group, column_mask) = masked::<_, MASK>(group);
         let first = g * LANES;
         let live = (n_rows - first).min(LANES);
@@ -924,8 +964,8 @@ fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
         let step = |at: &mut u32, r: usize| {
             let a = *at as usize & node_mask;
             let node = nodes[a];
-            let x = group[node.column() & column_mask][r];
-            *at = node.next(a as u32, u32::from(!(x < node.threshold())));
+            let x = group[(node.column() + r) & column_mask];
+            *at = node.next(a as u32, u32::from(!(x <= node.threshold())));
         };
         if live == LANES && depth <= EXIT_CHECK_FROM {
             for _ in 0..depth {
@@ -975,7 +1015,7 @@ mod tests {
             assert!(t.is_leaf());
             assert_eq!(t.leaf_offset(), offset as usize);
             for &x in inputs {
-                assert!(!(x < t), "{x:?} < leaf {offset}");
+                assert!(!(x <= t), "{x:?} <= leaf {offset}");
             }
         }
     }
@@ -987,7 +1027,7 @@ mod tests {
         assert!(!SplitValue::is_leaf(1.5f32) && !SplitValue::is_leaf(f64::INFINITY));
     }
 
-    /// A numeric split's single `!(v < t')` test must make the model's decision for every f32
+    /// A numeric split's single `!(v <= t')` test must make the model's decision for every f32
     /// input; the inputs that could disagree are the f32 neighbours of the threshold.
     #[test]
     fn numeric_splits_decide_like_the_model() {
@@ -1007,13 +1047,13 @@ mod tests {
             for less in [true, false] {
                 for default_left in [true, false] {
                     let Some((t32, negated)) = numeric_split::<f32>(t, less, default_left) else {
-                        assert!(!less || default_left, "only a `<=` test can lack a strict form");
+                        assert!(less != default_left, "only a `<` test whose NaN goes its other way can lack a `<=` form");
                         continue;
                     };
                     for &v in &probes {
                         let x = f64::from(v);
                         let goes_left = if x.is_nan() { default_left } else if less { x < t } else { x <= t };
-                        let second = !((if negated { -v } else { v }) < t32);
+                        let second = !((if negated { -v } else { v }) <= t32);
                         // The second child is the right one, or the left one when negated.
                         assert_eq!(goes_left, second == negated, "threshold {t:e} -> {t32:e} (negated {negated}), input {v:e}, less {less}");
                     }
