@@ -107,10 +107,10 @@ impl<T: Copy> Step<T> for NumericNode<T> {
 /// A numeric node with the column as 16 bits and the first child as a signed 16-bit offset
 /// from the node itself (a leaf's is -1): 8 bytes for float32, 12 for float64 (packed to a
 /// 4-byte alignment, so a float64 threshold may straddle 8 bytes: x86 reads it as fast). Taken
-/// by a model whose group scratch has at most 65,536 values (4,096 columns) and whose numeric trees have at most
-/// 32,768 nodes each (a breadth-first child is then under 32,768 nodes ahead); others keep
-/// [`NumericNode`]. Two thirds (float32) or three quarters (float64) of the bytes: less memory
-/// and less cache per tree.
+/// by a model whose column starts fit 16 bits (at most 2,047 features read by its trees) and
+/// whose numeric trees have at most 32,768 nodes each (a breadth-first child is then under
+/// 32,768 nodes ahead); others keep [`NumericNode`]. Two thirds (float32) or three quarters
+/// (float64) of the bytes: less memory and less cache per tree.
 #[derive(Debug, Clone, Copy)]
 #[repr(C, packed(4))]
 struct CompactNode<T> {
@@ -270,10 +270,9 @@ impl SplitValue for f64 {
 /// (`t < v` or unordered), which the step adds into the child index with one `adc`, where
 /// `!(v < t)` needs a `setbe` and an add more in each step's chain of dependent instructions
 /// (criterion, 500 x depth 8, one thread: 177-195k -> 174-212k rows/s alone, 201-244k with
-/// the block's f32 sums; see the README's measurement log). The `<`
-/// splits are `<=` against the next value down: for a split at zero that is the least
-/// subnormal, so kiln, like any exact scorer, assumes the default floating-point mode
-/// (subnormals not flushed to zero).
+/// the block's f32 sums; see the README's measurement log). The `<` splits are `<=` against
+/// the next value down: for a split at zero that is the least subnormal, so kiln, like any
+/// exact scorer, assumes the default floating-point mode (subnormals not flushed to zero).
 fn numeric_split<T: SplitValue>(t: f64, less: bool, default_left: bool) -> Option<(T, bool)> {
     // `<` on values of T is `<=` against the next value down, unless there is none.
     let below = |u: T| if u == -T::INFINITY { None } else { Some(-SplitValue::next_up(-u)) };
