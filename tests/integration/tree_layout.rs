@@ -375,3 +375,29 @@ fn trees_too_large_for_compact_nodes() {
         }
     }
 }
+
+#[test]
+fn models_too_wide_for_compact_nodes() {
+    // A compact node's 16-bit column holds where its scratch column starts in a 16-row group
+    // (column x 16, over twice the features for their negations): 2,047 features fit, 2,048 and
+    // more take the wider nodes. The trees split on the last features only, whose negated
+    // columns start past 16 bits on the wide side. Both sides of the edge give the reference's
+    // results, in both decisions and precisions.
+    let mut rng = Rng(7);
+    let mut pool = vec![0.0];
+    for n_features in [2047, 2048, 2050] {
+        for seed in 0..4 {
+            let mut case = random_ensemble(&mut rng, n_features, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+            for tree in &mut case.spec.trees {
+                for f in tree.feature.iter_mut().filter(|f| **f >= 0) {
+                    *f = (n_features - 1 - *f as usize % 8) as i32;
+                }
+            }
+            case.spec.decision = if seed % 2 == 0 { Decision::Less } else { Decision::LessEqual };
+            case.spec.input_precision = if seed < 2 { Precision::Float32 } else { Precision::Float64 };
+            for n_rows in [2, 40] {
+                check(&case, &mut rng, &pool, n_rows, &format!("{n_features} features, case {seed}, {n_rows} rows"));
+            }
+        }
+    }
+}
