@@ -520,6 +520,19 @@ impl TreeEnsemble {
         self.n_targets
     }
 
+    /// Walk row `i` of the block's numbers (`num`, column `f` at `f * stride`) through the general
+    /// tree at `root`, one node at a time; returns where its leaf's values start.
+    #[inline(always)]
+    fn general_leaf(&self, root: u32, num: &[f64], stride: usize, i: usize) -> usize {
+        let mut node = &self.general[root as usize];
+        while node.feature != LEAF {
+            let x = num[node.feature as usize * stride + i];
+            let next = node.child + u32::from(!self.goes_left(node, x));
+            node = &self.general[next as usize];
+        }
+        node.child as usize
+    }
+
     /// Whether row value `x` goes left at general `node`.
     #[inline(always)]
     fn goes_left(&self, node: &Node, mut x: f64) -> bool {
@@ -704,13 +717,7 @@ impl TreeEnsemble {
                 }
                 Layout::General { root } => {
                     for i in 0..n {
-                        let mut node = &self.general[root as usize];
-                        while node.feature != LEAF {
-                            let x = num[node.feature as usize * stride + i];
-                            let next = node.child + u32::from(!self.goes_left(node, x));
-                            node = &self.general[next as usize];
-                        }
-                        visit(tree, node.child as usize, i);
+                        visit(tree, self.general_leaf(root, num, stride, i), i);
                     }
                 }
             }
@@ -772,13 +779,7 @@ impl TreeEnsemble {
             if !run.numeric {
                 let tree = &trees[0];
                 let Layout::General { root } = tree.layout else { unreachable!("general run") };
-                let mut node = &self.general[root as usize];
-                while node.feature != LEAF {
-                    let x = num[node.feature as usize * stride + i];
-                    let next = node.child + u32::from(!self.goes_left(node, x));
-                    node = &self.general[next as usize];
-                }
-                visit(tree, node.child as usize);
+                visit(tree, self.general_leaf(root, num, stride, i));
                 continue;
             }
             let mut at = [0u32; LANES];
