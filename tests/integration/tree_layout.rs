@@ -321,6 +321,59 @@ fn full_lockstep_runs_of_trees() {
     }
 }
 
+/// A leaf-wise tree: a spine of `depth` splits, each with a leaf on a random side and the
+/// spine going on on the other, the last with two leaves; most walks end far above its
+/// deepest leaf.
+fn spine_tree(rng: &mut Rng, depth: u32, n_features: usize, width: u32, target: u32, pool: &mut Vec<f64>) -> TreeSpec {
+    let mut t = empty_tree(target, width);
+    let n = 2 * depth as usize + 1;
+    t.feature = vec![-1; n];
+    t.threshold = vec![0.0; n];
+    t.left = vec![-1; n];
+    t.right = vec![-1; n];
+    t.default_left = (0..n).map(|_| rng.chance(0.5)).collect();
+    t.missing = vec![Missing::Nan; n];
+    t.value = (0..n * width as usize).map(|_| (rng.unit() - 0.5) * 0.7).collect();
+    // Node 2k is the spine's k-th split, 2k + 1 its leaf; node 2 * depth the last leaf.
+    for k in 0..depth as usize {
+        let (spine, leaf, next) = (2 * k, 2 * k + 1, 2 * k + 2);
+        t.feature[spine] = rng.below(n_features) as i32;
+        t.threshold[spine] = if rng.chance(0.5) { rng.unit() * 2.0 - 1.0 } else { rng.below(5) as f64 - 2.0 };
+        pool.push(t.threshold[spine]);
+        (t.left[spine], t.right[spine]) = if rng.chance(0.5) { (leaf as i32, next as i32) } else { (next as i32, leaf as i32) };
+    }
+    t
+}
+
+#[test]
+fn leaf_wise_trees_walked_by_refilling_lanes() {
+    // Deep trees whose leaves mostly lie far above their deepest one (LightGBM's leaf-wise
+    // trees) are walked with each lane taking the block's next row once its walk ends: rows
+    // are visited out of order, so every row must still get its own leaves, in tree order,
+    // whatever the row count (off lane and block boundaries, a block's tail padded to whole
+    // groups), beside ordinary trees and with one or two targets.
+    let mut rng = Rng(8);
+    for e in 0..12 {
+        let mut pool = vec![0.0, 1.0, -1.0];
+        let n_features = 1 + rng.below(4);
+        let mut case = random_ensemble(&mut rng, n_features, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+        let width = case.spec.trees[0].leaf_width;
+        let n_targets = case.spec.n_targets;
+        let mut trees: Vec<TreeSpec> = (0..24)
+            .map(|t| {
+                let target = if width == 1 { (t % n_targets) as u32 } else { 0 };
+                let depth = 12 + rng.below(20) as u32;
+                spine_tree(&mut rng, depth, n_features, width, target, &mut pool)
+            })
+            .collect();
+        trees.insert(5, case.spec.trees[0].clone());
+        case.spec.trees = trees;
+        for n_rows in [4, 16, 17, 127, 128, 129, 300, 1000] {
+            check(&case, &mut rng, &pool, n_rows, &format!("leaf-wise ensemble {e}, {n_rows} rows"));
+        }
+    }
+}
+
 /// A complete tree of `depth` levels of splits on random features and thresholds from `pool`.
 fn full_tree(rng: &mut Rng, depth: u32, n_features: usize, pool: &mut Vec<f64>) -> TreeSpec {
     let n = (1usize << (depth + 1)) - 1;
