@@ -374,6 +374,38 @@ fn leaf_wise_trees_walked_by_refilling_lanes() {
     }
 }
 
+#[test]
+fn averaging_ensembles_share_repeated_leaf_values() {
+    // A forest's leaves repeat a few sets of class fractions; kiln keeps each distinct set once
+    // (by its bits: 0.0 and -0.0 stay apart) in one table for all trees. Every row must still
+    // get its own leaves' values, one and three values a leaf, with ordinary leaves beside.
+    let mut rng = Rng(9);
+    let sets: [[f64; 3]; 5] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.25, 0.25], [-0.0, 1.0, 0.0], [0.0, -0.0, 1.0]];
+    for (e, width) in [1u32, 3, 3, 1].into_iter().enumerate() {
+        let mut pool = vec![0.0, 0.5, -0.5];
+        let mut case = random_ensemble(&mut rng, 3, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+        case.spec.aggregate = Aggregate::Average;
+        case.spec.n_targets = width as usize;
+        case.spec.base_score = vec![0.0; width as usize];
+        case.spec.trees = (0..20)
+            .map(|t| {
+                let mut tree = random_tree(&mut rng, 2 + (t % 9) as u32, 3, width, 0, Kinds { categorical: false, missing_kinds: false }, &mut pool);
+                for leaf in (0..tree.feature.len()).filter(|&i| tree.feature[i] < 0) {
+                    // Most leaves from the few sets, some their own.
+                    if !rng.chance(0.1) {
+                        let set = sets[rng.below(sets.len())];
+                        tree.value[leaf * width as usize..(leaf + 1) * width as usize].copy_from_slice(&set[..width as usize]);
+                    }
+                }
+                tree
+            })
+            .collect();
+        for n_rows in [1, 5, 130] {
+            check(&case, &mut rng, &pool, n_rows, &format!("shared leaves {e}, width {width}, {n_rows} rows"));
+        }
+    }
+}
+
 /// A complete tree of `depth` levels of splits on random features and thresholds from `pool`.
 fn full_tree(rng: &mut Rng, depth: u32, n_features: usize, pool: &mut Vec<f64>) -> TreeSpec {
     let n = (1usize << (depth + 1)) - 1;
