@@ -795,11 +795,13 @@ impl TreeEnsemble {
         let group = scratch.as_flattened().get((i / LANES) * group_len..(i / LANES + 1) * group_len).unwrap_or(&[]);
         let (group, column_mask) = masked::<_, MASK>(group);
         let (nodes, node_mask) = masked::<_, MASK>(nodes);
-        let lane = i % LANES;
+        // Unmasked, the row's values are read from a slice starting at its lane: one add less
+        // in each step.
+        let (values, lane) = if MASK { (group, i % LANES) } else { (group.get(i % LANES..).unwrap_or(&[]), 0) };
         let step = |at: &mut u32| {
             let a = *at as usize & node_mask;
             let node = nodes[a];
-            let x = group[(node.column() + lane) & column_mask];
+            let x = values[(node.column() + lane) & column_mask];
             *at = node.next(a as u32, u32::from(!(x <= node.threshold())));
         };
         for run in &self.runs {
@@ -815,23 +817,35 @@ impl TreeEnsemble {
                 let Layout::Numeric { root, .. } = tree.layout else { unreachable!("numeric run") };
                 *a = root;
             }
+            // Full runs walk a copy of the lanes that only fixed-length loops touch, as in
+            // `walk_numeric` (one row, 500x8: 6.0-6.3 -> 4.6-4.8 us).
             if trees.len() == LANES && run.depth <= EXIT_CHECK_FROM {
+                let mut lanes = at;
                 for _ in 0..run.depth {
-                    at.iter_mut().for_each(step);
+                    lanes.iter_mut().for_each(step);
                 }
+                for (tree, &leaf) in trees.iter().zip(&lanes) {
+                    visit(tree, tree.leaf_base as usize + nodes[leaf as usize].threshold().leaf_offset());
+                }
+                continue;
             } else if trees.len() == LANES {
                 // As in `walk_numeric`: deep runs stop once every tree's walk sits at a leaf.
+                let mut lanes = at;
                 let mut level = 0;
                 while level < run.depth {
                     let end = if level == 0 { EXIT_CHECK_FROM } else { (level + EXIT_CHECK_LEVELS).min(run.depth) };
                     for _ in level..end {
-                        at.iter_mut().for_each(step);
+                        lanes.iter_mut().for_each(step);
                     }
                     level = end;
-                    if level < run.depth && at.iter().all(|&a| nodes[a as usize].threshold().is_leaf()) {
+                    if level < run.depth && lanes.iter().all(|&a| nodes[a as usize].threshold().is_leaf()) {
                         break;
                     }
                 }
+                for (tree, &leaf) in trees.iter().zip(&lanes) {
+                    visit(tree, tree.leaf_base as usize + nodes[leaf as usize].threshold().leaf_offset());
+                }
+                continue;
             } else {
                 for _ in 0..run.depth {
                     at[..trees.len()].iter_mut().for_each(step);
@@ -1113,11 +1127,22 @@ fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
             *at = node.next(a as u32, u32::from(!(x <= node.threshold())));
         };
         if live == LANES && depth <= EXIT_CHECK_FROM {
+            // A copy of the lanes that only fixed-length loops touch, visited here: with the
+            // one array shared by every branch (the partial one slices it), LLVM kept it in
+            // memory and stored each lane's position twice a step. C driver, one thread, 20k
+            // rows, three interleaved rounds: 500x8 253-258k -> 304-310k rows/s, forest
+            // 524-534k -> 596-623k (the forest's walks are the deep branch below, left as it
+            // is: giving it its own copy too was slower, 537-562k).
+            let mut lanes = at;
             for _ in 0..depth {
-                for (r, at) in at.iter_mut().enumerate() {
+                for (r, at) in lanes.iter_mut().enumerate() {
                     step(at, r);
                 }
             }
+            for (r, &leaf) in lanes.iter().enumerate() {
+                visit(first + r, leaf);
+            }
+            continue;
         } else if live == LANES {
             // Deep trees (those not refilled, see `walk_refill`) may still end some groups'
             // walks early: every few levels, stop once all lanes sit at leaves (a leaf is its
