@@ -1131,8 +1131,9 @@ fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
             // one array shared by every branch (the partial one slices it), LLVM kept it in
             // memory and stored each lane's position twice a step. C driver, one thread, 20k
             // rows, three interleaved rounds: 500x8 253-258k -> 304-310k rows/s, forest
-            // 524-534k -> 596-623k (the forest's walks are the deep branch below, left as it
-            // is: giving it its own copy too was slower, 537-562k).
+            // 524-534k -> 596-623k (its walks take the deep branch below, which gained with
+            // the function's code as a whole; giving that branch its own copy too was slower,
+            // 537-562k).
             let mut lanes = at;
             for _ in 0..depth {
                 for (r, at) in lanes.iter_mut().enumerate() {
