@@ -26,6 +26,7 @@ pub mod model;
 pub(crate) mod packed;
 pub mod pipeline;
 mod split;
+mod tree_text;
 pub mod text;
 mod validate;
 

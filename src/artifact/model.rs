@@ -250,6 +250,29 @@ fn one() -> u32 {
 impl TreeSpec {
     /// Splits on the longest path from the root to a leaf (0 for a lone leaf).
     pub fn depth(&self) -> usize {
+        // Where every child lies after its parent (as XGBoost, LightGBM, scikit-learn and kiln
+        // number nodes), one pass in index order sees each node's depth before its children.
+        let n = self.feature.len();
+        if self.left.len() == n && self.right.len() == n {
+            let mut depths = vec![0u32; n];
+            let mut deepest = 0;
+            let forward = (0..n).all(|i| {
+                if self.feature[i] < 0 {
+                    return true;
+                }
+                let (l, r, d) = (self.left[i] as usize, self.right[i] as usize, depths[i] + 1);
+                if l <= i || r <= i || l >= n || r >= n {
+                    return false;
+                }
+                depths[l] = d;
+                depths[r] = d;
+                deepest = deepest.max(d);
+                true
+            });
+            if forward {
+                return deepest as usize;
+            }
+        }
         let mut deepest = 0;
         let mut stack = vec![(0usize, 0usize)];
         while let Some((node, depth)) = stack.pop() {
@@ -302,4 +325,25 @@ pub struct TreeEnsembleSpec {
     pub accumulate: Precision,
     pub transform: OutputTransform,
     pub trees: Vec<TreeSpec>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(feature: Vec<i32>, left: Vec<i32>, right: Vec<i32>) -> TreeSpec {
+        let n = feature.len();
+        TreeSpec { target: 0, leaf_width: 1, feature, threshold: vec![0.0; n], left, right, default_left: Vec::new(), missing: Vec::new(), category_splits: Vec::new(), value: vec![0.0; n] }
+    }
+
+    #[test]
+    fn depth_is_the_longest_root_to_leaf_path_in_any_node_order() {
+        assert_eq!(tree(vec![-1], vec![-1], vec![-1]).depth(), 0);
+        // Children after parents, depth first (scikit-learn) and breadth first (XGBoost); the
+        // deep side on the right.
+        assert_eq!(tree(vec![0, -1, 1, -1, -1], vec![1, -1, 3, -1, -1], vec![2, -1, 4, -1, -1]).depth(), 2);
+        assert_eq!(tree(vec![0, -1, 1, 2, -1, -1, -1], vec![1, -1, 3, 5, -1, -1, -1], vec![2, -1, 4, 6, -1, -1, -1]).depth(), 3);
+        // A child before its parent: the same tree renumbered, read by walking from the root.
+        assert_eq!(tree(vec![0, -1, 2, -1, 1, -1, -1], vec![4, -1, 5, -1, 2, -1, -1], vec![1, -1, 6, -1, 3, -1, -1]).depth(), 3);
+    }
 }

@@ -81,13 +81,19 @@ const LEFT_FROM_HIGHEST: u8 = 1;
 
 fn pack_tree(out: &mut Vec<u8>, tree: &TreeSpec) {
     put_len(out, tree.feature.len());
+    out.reserve(tree.feature.len() * 2);
     tree.feature.iter().for_each(|&f| put_varint(out, zigzag(i64::from(f))));
     put_floats(out, &tree.threshold);
-    let by_index = children(&tree.left, &tree.right, LEFT_FROM_INDEX);
-    let by_highest = children(&tree.left, &tree.right, LEFT_FROM_HIGHEST);
-    let (mode, packed_children) = if by_highest.len() < by_index.len() { (LEFT_FROM_HIGHEST, by_highest) } else { (LEFT_FROM_INDEX, by_index) };
+    // Each mode's size is counted first, and only the smaller is written.
+    let size = |mode| {
+        let mut size = 0;
+        children(&tree.left, &tree.right, mode, |v| size += varint_len(v));
+        size
+    };
+    let mode = if size(LEFT_FROM_HIGHEST) < size(LEFT_FROM_INDEX) { LEFT_FROM_HIGHEST } else { LEFT_FROM_INDEX };
     out.push(mode);
-    out.extend_from_slice(&packed_children);
+    out.reserve(tree.left.len() * 2 + 20);
+    children(&tree.left, &tree.right, mode, |v| put_varint(out, v));
     put_len(out, tree.default_left.len());
     put_bits(out, tree.default_left.iter().map(|&b| u8::from(b)), 1);
     put_len(out, tree.missing.len());
@@ -161,6 +167,11 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// The bytes `put_varint` writes for `v`.
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
 fn put_len(out: &mut Vec<u8>, n: usize) {
     put_varint(out, n as u64);
 }
@@ -199,9 +210,14 @@ fn float_tag(x: f64) -> u8 {
 
 fn put_floats(out: &mut Vec<u8>, xs: &[f64]) {
     put_len(out, xs.len());
-    put_bits(out, xs.iter().map(|&x| float_tag(x)), 2);
-    for &x in xs {
-        match float_tag(x) {
+    // The tags first (four to a byte), filled in as the payloads are written after them.
+    let tags = out.len();
+    out.resize(tags + xs.len().div_ceil(4), 0);
+    out.reserve(xs.len() * 8);
+    for (i, &x) in xs.iter().enumerate() {
+        let tag = float_tag(x);
+        out[tags + i / 4] |= tag << (2 * (i % 4));
+        match tag {
             TAG_ZERO => {}
             TAG_F32 => out.extend_from_slice(&(x as f32).to_le_bytes()),
             _ => out.extend_from_slice(&x.to_le_bytes()),
@@ -214,32 +230,28 @@ fn left_guess(mode: u8, index: usize, highest: i64) -> i64 {
     if mode == LEFT_FROM_HIGHEST { highest + 1 } else { index as i64 + 1 }
 }
 
-fn put_child(out: &mut Vec<u8>, child: i32, guess: i64) {
-    if child == -1 {
-        put_varint(out, 0);
-    } else {
-        put_varint(out, zigzag(i64::from(child) - guess) + 1);
-    }
+/// A child as packed against `guess`: 0 for -1 (a leaf), else 1 + zigzag of the distance.
+fn child_code(child: i32, guess: i64) -> u64 {
+    if child == -1 { 0 } else { zigzag(i64::from(child) - guess) + 1 }
 }
 
-/// `left` and `right` packed with `mode`'s guess for `left` (both arrays' lengths first).
-fn children(left: &[i32], right: &[i32], mode: u8) -> Vec<u8> {
-    let mut out = Vec::with_capacity(left.len() * 3 + 8);
-    put_len(&mut out, left.len());
-    put_len(&mut out, right.len());
+/// `left` and `right` as `mode`'s guess for `left` packs them (both arrays' lengths first),
+/// each varint handed to `emit`.
+fn children(left: &[i32], right: &[i32], mode: u8, mut emit: impl FnMut(u64)) {
+    emit(left.len() as u64);
+    emit(right.len() as u64);
     let mut highest = 0i64;
     for i in 0..left.len().max(right.len()) {
         let l = left.get(i).copied();
         if let Some(l) = l {
-            put_child(&mut out, l, left_guess(mode, i, highest));
+            emit(child_code(l, left_guess(mode, i, highest)));
             highest = highest.max(i64::from(l));
         }
         if let Some(r) = right.get(i).copied() {
-            put_child(&mut out, r, right_guess(l, i));
+            emit(child_code(r, right_guess(l, i)));
             highest = highest.max(i64::from(r));
         }
     }
-    out
 }
 
 /// The guess a node's right child is packed against: one past its left child, if it has one.

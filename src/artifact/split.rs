@@ -1,6 +1,8 @@
-//! Reading a large tree ensemble on several threads. The `trees` array is nearly all of a large
-//! artifact (11 MB for 500 trees of 255 leaves) and serde_json reads one byte stream on one
-//! thread, so the array is cut between trees and its shares are read side by side.
+//! Reading a tree ensemble's trees by hand, and a large one on several threads. The `trees`
+//! array is nearly all of a large artifact (11 MB for 500 trees of 255 leaves): each tree is
+//! read by `tree_text` (serde_json where that declines), and serde_json, which reads one byte
+//! stream on one thread, reads the rest of the file. A large file's array is cut between trees
+//! and its shares are read side by side.
 //!
 //! Only a cut that cannot be wrong is taken: the file must hold `"trees":[` exactly once, each
 //! cut sits just before a `{` that follows `},` and opens with a key a tree's encoding can open
@@ -31,78 +33,83 @@ const BETWEEN_OBJECTS: &[u8] = b"},{\"";
 /// order, and the first field in sorted order, which skips the empty optional arrays.
 const TREE_FIRST_KEYS: [&[u8]; 4] = [b"target\":", b"category_splits\":", b"default_left\":", b"feature\":"];
 
-/// Where in `hay` the `},` between two trees lies (the index of its `}`): a `},{"` followed by
-/// a key a tree opens with. Category splits, the only other objects inside a tree, open with
-/// none of these.
-fn boundaries<'h>(finder: &'h memmem::Finder<'h>, hay: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
-    finder.find_iter(hay).filter(move |&at| {
-        let key = &hay[at + BETWEEN_OBJECTS.len()..];
-        TREE_FIRST_KEYS.iter().any(|k| key.starts_with(k))
-    })
+/// Whether the `},{"` at `at` in `hay` lies between two trees: a key a tree opens with follows.
+/// Category splits, the only other objects inside a tree, open with none of these.
+fn between_trees(hay: &[u8], at: usize) -> bool {
+    let key = &hay[at + BETWEEN_OBJECTS.len()..];
+    TREE_FIRST_KEYS.iter().any(|k| key.starts_with(k))
 }
 
-/// The envelope, with the model's trees read on up to `MAX_THREADS` threads; `None` where the
-/// file cannot be cut safely or a share does not read.
+/// Where in `hay` the `},` between two trees lies (the index of its `}`).
+fn boundaries<'h>(finder: &'h memmem::Finder<'h>, hay: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+    finder.find_iter(hay).filter(move |&at| between_trees(hay, at))
+}
+
+/// The envelope, with all the model's trees but the last read by hand (`tree_text`) on up to
+/// `MAX_THREADS` threads (one below [`PARALLEL_FROM_BYTES`]); `None` where the file cannot be
+/// cut safely or a tree does not read.
 pub(super) fn parse_in_shares(bytes: &[u8]) -> Option<Envelope<Content>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
-    if bytes.len() < PARALLEL_FROM_BYTES || threads < 2 {
-        return None;
-    }
+    let threads = if bytes.len() < PARALLEL_FROM_BYTES { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS) };
     let mut keys = memmem::find_iter(bytes, TREES_KEY);
     let (Some(key), None) = (keys.next(), keys.next()) else { return None };
     let open = key + TREES_KEY.len() - 1; // the array's `[`
-    // Cut points: the first tree boundary after each equal fraction of what follows the `[`.
+    // The last tree stays in the file, read with the envelope: where the array ends is known
+    // only once a tree is read through.
+    let last = memmem::rfind_iter(&bytes[open..], BETWEEN_OBJECTS).find(|&at| between_trees(&bytes[open..], at))? + open + 1; // at the `,`
+    // Cut points: the first tree boundary after each equal fraction of the trees before `last`.
     let finder = memmem::Finder::new(BETWEEN_OBJECTS);
     let mut cuts: Vec<usize> = Vec::with_capacity(threads);
     for i in 1..threads {
-        let from = open + (bytes.len() - open) * i / threads;
+        let from = open + (last - open) * i / threads;
         let from = from.max(cuts.last().map_or(open, |&c| c + 1));
-        match boundaries(&finder, &bytes[from..]).next() {
+        match boundaries(&finder, &bytes[from..last]).next() {
             Some(at) => cuts.push(from + at + 1), // at the `,`
             None => break,
         }
     }
-    if cuts.is_empty() {
-        return None;
-    }
-    // Shares before the last cut are arrays of their own; the last stays in the file.
+    cuts.push(last);
     let mut starts = vec![open + 1];
     starts.extend(cuts.iter().map(|c| c + 1));
     // Each tree of a share is read in place, from its own slice of the file: a copy of the
     // share (megabytes) would be freed into the reading thread's allocator arena, where glibc
     // keeps a freed top resident; it showed as ~4 MB more resident memory per loaded model.
+    let read_tree = |text: &[u8]| -> Option<TreeSpec> {
+        super::tree_text::read_tree(text).or_else(|| {
+            let mut tree: TreeSpec = serde_json::from_slice(text).ok()?;
+            tree.shrink_to_fit();
+            Some(tree)
+        })
+    };
     let read_share = |from: usize, to: usize| -> Option<Vec<TreeSpec>> {
         let share = &bytes[from..to];
         let mut trees = Vec::new();
         let mut start = 0;
         for at in boundaries(&finder, share) {
-            let mut tree: TreeSpec = serde_json::from_slice(&share[start..=at]).ok()?;
-            tree.shrink_to_fit();
-            trees.push(tree);
+            trees.push(read_tree(&share[start..=at])?);
             start = at + 2; // past the `},`
         }
-        let mut tree: TreeSpec = serde_json::from_slice(&share[start..]).ok()?;
-        tree.shrink_to_fit();
-        trees.push(tree);
+        trees.push(read_tree(&share[start..])?);
         Some(trees)
     };
-    let last = *cuts.last().expect("at least one cut");
     let (shares, rest) = std::thread::scope(|scope| {
-        let handles: Vec<_> = starts.windows(2).zip(&cuts).map(|(w, &cut)| {
+        let handles: Vec<_> = starts.windows(2).zip(&cuts).skip(1).map(|(w, &cut)| {
             let from = w[0];
             scope.spawn(move || read_share(from, cut))
         }).collect();
-        // This thread reads the file with the array starting at the last cut.
+        // This thread reads the first share, then the file with the array starting at the
+        // last tree.
+        let first = read_share(starts[0], cuts[0]);
         let mut text = Vec::with_capacity(bytes.len() - last + open + 1);
         text.extend_from_slice(&bytes[..=open]);
         text.extend_from_slice(&bytes[last + 1..]);
         let rest = serde_json::from_slice::<Envelope<Content>>(&text).ok();
-        let shares: Vec<Option<Vec<TreeSpec>>> = handles.into_iter().map(|h| h.join().ok().flatten()).collect();
+        let mut shares = vec![first];
+        shares.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
         (shares, rest)
     });
     let mut envelope = rest?;
     let ModelSpec::TreeEnsemble(model) = &mut envelope.content.model else { return None };
-    let mut trees = Vec::with_capacity(model.trees.len() * threads);
+    let mut trees = Vec::with_capacity(shares.iter().map(|s| s.as_ref().map_or(0, Vec::len)).sum::<usize>() + model.trees.len());
     for share in shares {
         trees.extend(share?);
     }
@@ -152,6 +159,18 @@ mod tests {
     }
 
     #[test]
+    fn a_small_ensemble_is_read_by_hand_on_one_thread_as_serde_json_reads_it() {
+        for golden in ["trees_binary_missing_categorical", "trees_multiclass_softmax", "forest_regression_average"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(golden).join("model.kiln");
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(bytes.len() < PARALLEL_FROM_BYTES);
+            let by_hand = parse_in_shares(&bytes).unwrap_or_else(|| panic!("{golden}: not read by hand"));
+            let whole: Envelope<Content> = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(by_hand.content, whole.content, "{golden}");
+        }
+    }
+
+    #[test]
     fn files_that_cannot_be_cut_safely_are_read_whole() {
         // "trees":[ twice (here in the provenance): no cut, and the file still reads.
         let (content, bytes) = large("trees_binary_missing_categorical", Some(("trees", serde_json::json!([{"target": 1}, {"target": 2}]))));
@@ -162,9 +181,13 @@ mod tests {
         let pretty = serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()).unwrap();
         assert!(parse_in_shares(&pretty).is_none());
         assert_eq!(Artifact::from_bytes(&pretty, None).unwrap().content, content);
-        // Small files are read whole.
-        let small = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/trees_multiclass_softmax/model.kiln")).unwrap();
-        assert!(parse_in_shares(&small).is_none());
+        // One tree: nothing to cut.
+        let mut content = Artifact::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/trees_multiclass_softmax/model.kiln"), None).unwrap().content;
+        let ModelSpec::TreeEnsemble(m) = &mut content.model else { panic!("not a tree ensemble") };
+        m.trees.truncate(1);
+        let one = Artifact::new(content.clone()).unwrap().to_bytes().unwrap();
+        assert!(parse_in_shares(&one).is_none());
+        assert_eq!(Artifact::from_bytes(&one, None).unwrap().content, content);
     }
 
     #[test]

@@ -25,7 +25,7 @@
 )]
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::link::{sigmoid32, sigmoid64, softmax32, softmax64};
 use crate::artifact::{Aggregate, Decision, Missing, OutputTransform, Precision, SetGoes, TreeEnsembleSpec, TreeSpec};
@@ -368,18 +368,6 @@ pub struct TreeEnsemble {
     transform: OutputTransform,
 }
 
-/// Whether every split of `tree` can take the numeric layout with thresholds of type `T`.
-fn fits_numeric<T: SplitValue>(tree: &TreeSpec, less: bool) -> bool {
-    let leaves = tree.feature.iter().filter(|&&f| f < 0).count();
-    leaves * tree.leaf_width as usize <= T::MAX_LEAF_VALUES
-        && tree.category_splits.is_empty()
-        && tree.missing.iter().all(|m| *m == Missing::Nan)
-        && (0..tree.feature.len()).filter(|&i| tree.feature[i] >= 0).all(|i| {
-            let default_left = tree.default_left.get(i).copied().unwrap_or(false);
-            numeric_split::<T>(tree.threshold[i], less, default_left).is_some()
-        })
-}
-
 impl TreeEnsemble {
     /// Prepare an ensemble validated by `artifact`; `slots[f]` is the scratch slot of feature `f`.
     pub fn new(spec: &TreeEnsembleSpec, slots: &[usize]) -> Self {
@@ -422,25 +410,25 @@ impl TreeEnsemble {
         let all_values: usize = spec.trees.iter().map(|t| t.feature.iter().filter(|&&f| f < 0).count() * t.leaf_width as usize).sum();
         let mut shared = (spec.aggregate == Aggregate::Average && all_values <= max_values).then(SharedLeaves::default);
         for tree in &spec.trees {
-            let fits = match &m.numeric {
-                NumericNodes::F32(_) | NumericNodes::F32Compact(_) => fits_numeric::<f32>(tree, less),
-                NumericNodes::F64(_) | NumericNodes::F64Compact(_) => fits_numeric::<f64>(tree, less),
-            };
             let mut leaf_base = m.leaf_values.len() as u32;
-            let layout = if fits {
-                m.has_numeric = true;
-                if shared.is_some() {
-                    leaf_base = 0;
+            let leaves = Leaves { values: &mut m.leaf_values, shared: shared.as_mut() };
+            let numeric = match &mut m.numeric {
+                NumericNodes::F32(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less),
+                NumericNodes::F64(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less),
+                NumericNodes::F32Compact(_) | NumericNodes::F64Compact(_) => unreachable!("compacted once laid out"),
+            };
+            let layout = match numeric {
+                Some(layout) => {
+                    m.has_numeric = true;
+                    if shared.is_some() {
+                        leaf_base = 0;
+                    }
+                    layout
                 }
-                let leaves = Leaves { values: &mut m.leaf_values, shared: shared.as_mut() };
-                match &mut m.numeric {
-                    NumericNodes::F32(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less),
-                    NumericNodes::F64(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less),
-                    NumericNodes::F32Compact(_) | NumericNodes::F64Compact(_) => unreachable!("compacted once laid out"),
+                None => {
+                    m.has_general = true;
+                    m.lay_general(tree, slots)
                 }
-            } else {
-                m.has_general = true;
-                m.lay_general(tree, slots)
             };
             m.trees.push(Tree { layout, target: tree.target, width: tree.leaf_width, leaf_base });
         }
@@ -960,7 +948,7 @@ fn tree_runs(trees: &[Tree]) -> Vec<TreeRun> {
 /// their bits. A forest's leaves repeat few sets of class fractions (the peers' forest: 133,123
 /// leaves, 9,891 distinct pairs), and the table then fits L2 where per-tree values (2.1 MB)
 /// missed it at the end of every walk (C driver, that forest, one thread: ~10% of its time).
-type SharedLeaves = HashMap<Box<[u64]>, u32>;
+type SharedLeaves = ahash::AHashMap<Box<[u64]>, u32>;
 
 /// Where [`lay_numeric`] puts a tree's leaf values: appended to `values`, or, with `shared`,
 /// found among or added to the shared table's.
@@ -1000,8 +988,10 @@ impl Leaves<'_> {
 /// Nodes of a float32 numeric tree that share a 64-byte cache line (8-byte compact nodes).
 const LINE_NODES: usize = 8;
 
-/// Lay `tree` out into the numeric node array (every split fits, see [`fits_numeric`]);
-/// returns its layout. `column[f]` is the scratch column of feature `f`, of `n_features` (its
+/// Lay `tree` out into the numeric node array and return its layout, or `None` (and change
+/// nothing) where it does not fit there: a category split, missing values other than NaN's
+/// default direction, more leaf values than a leaf's payload reaches, or a split with no
+/// `<=` form in `T` (see [`numeric_split`]). `column[f]` is the scratch column of feature `f`, of `n_features` (its
 /// negation follows at `n_features + column[f]`, the zero column at `2 * n_features`); nodes
 /// hold a column's start in its group's scratch, column x [`LANES`].
 ///
@@ -1023,8 +1013,24 @@ fn lay_numeric<T: SplitValue>(
     column: &[u32],
     n_features: u32,
     less: bool,
-) -> Layout {
+) -> Option<Layout> {
     let width = tree.leaf_width as usize;
+    let n_leaves = tree.feature.iter().filter(|&&f| f < 0).count();
+    if n_leaves * width > T::MAX_LEAF_VALUES || !tree.category_splits.is_empty() || tree.missing.iter().any(|m| *m != Missing::Nan) {
+        return None;
+    }
+    // Each split as laid: threshold, scratch column start, children in walk order.
+    let splits = (0..tree.feature.len())
+        .map(|src| {
+            let Ok(f) = usize::try_from(tree.feature[src]) else { return Ok(None) };
+            let default_left = tree.default_left.get(src).copied().unwrap_or(false);
+            let (threshold, negated) = numeric_split::<T>(tree.threshold[src], less, default_left).ok_or(())?;
+            let children = if negated { [tree.right[src], tree.left[src]] } else { [tree.left[src], tree.right[src]] };
+            Ok(Some((threshold, (column[f] + if negated { n_features } else { 0 }) * LANES as u32, children)))
+        })
+        .collect::<Result<Vec<_>, ()>>()
+        .ok()?;
+    let split = |src: usize| splits[src];
     let zero_column = 2 * n_features * LANES as u32;
     let line = if std::mem::size_of::<T>() == 4 { LINE_NODES } else { 0 };
     // Fillers no walk reaches, each its own child (a compact offset of 0).
@@ -1033,17 +1039,6 @@ fn lay_numeric<T: SplitValue>(
         nodes.push(filler(nodes.len()));
     }
     let root = nodes.len();
-    // A split as laid: threshold, scratch column start, children in walk order.
-    let split = |src: usize| -> Option<(T, u32, [i32; 2])> {
-        let f = tree.feature[src];
-        if f < 0 {
-            return None;
-        }
-        let default_left = tree.default_left.get(src).copied().unwrap_or(false);
-        let (threshold, negated) = numeric_split::<T>(tree.threshold[src], less, default_left).expect("checked by fits_numeric");
-        let children = if negated { [tree.right[src], tree.left[src]] } else { [tree.left[src], tree.right[src]] };
-        Some((threshold, (column[f as usize] + if negated { n_features } else { 0 }) * LANES as u32, children))
-    };
     let first_value = leaves.values.len();
     let (mut depth, mut n_leaves, mut leaf_levels) = (0, 0, 0);
     // Blocks to lay: their first nodes (one or a pair), the node to point at them, their level.
@@ -1095,7 +1090,7 @@ fn lay_numeric<T: SplitValue>(
     }
     // Deep trees whose deepest leaf lies well below their average leaf (leaf-wise trees).
     let refill = depth > EXIT_CHECK_FROM && 4 * depth * n_leaves > 5 * leaf_levels;
-    Layout::Numeric { root: root as u32, depth, refill }
+    Some(Layout::Numeric { root: root as u32, depth, refill })
 }
 
 /// Walk every row of the block through the numeric tree at `root`, [`LANES`] rows in lockstep
@@ -1312,7 +1307,7 @@ mod tests {
         let filler = NumericNode { threshold: 0.0f32, column: 0, child: 0 };
         let mut nodes = vec![filler; 3];
         let mut values = Vec::new();
-        let Layout::Numeric { root, depth, .. } = lay_numeric::<f32>(&tree, &mut nodes, Leaves { values: &mut values, shared: None }, &[0, 1], 2, false) else { unreachable!() };
+        let Some(Layout::Numeric { root, depth, .. }) = lay_numeric::<f32>(&tree, &mut nodes, Leaves { values: &mut values, shared: None }, &[0, 1], 2, false) else { unreachable!() };
         assert_eq!((root % LINE_NODES as u32, depth), (0, 8));
         assert!(nodes.len() - root as usize <= 511 + 511 / 8, "{} nodes", nodes.len() - root as usize);
         let (mut leaves, mut lines_read) = (Vec::new(), [0; 10]);
@@ -1330,7 +1325,7 @@ mod tests {
         assert!(lines_read[3] > 0, "{lines_read:?}");
         // Float64 nodes stay breadth-first: no fillers, children after all of a level.
         let (mut nodes, mut values) = (Vec::new(), Vec::new());
-        let Layout::Numeric { root, .. } = lay_numeric::<f64>(&tree, &mut nodes, Leaves { values: &mut values, shared: None }, &[0, 1], 2, false) else { unreachable!() };
+        let Some(Layout::Numeric { root, .. }) = lay_numeric::<f64>(&tree, &mut nodes, Leaves { values: &mut values, shared: None }, &[0, 1], 2, false) else { unreachable!() };
         assert_eq!((root, nodes.len(), nodes[0].child, nodes[1].child), (0, 511, 1, 3));
     }
 
@@ -1355,7 +1350,7 @@ mod tests {
     #[test]
     fn only_deep_leaf_wise_trees_refill() {
         let refills = |tree: &TreeSpec| {
-            let Layout::Numeric { refill, .. } = lay_numeric::<f64>(tree, &mut Vec::new(), Leaves { values: &mut Vec::new(), shared: None }, &[0, 1], 2, false) else { unreachable!() };
+            let Some(Layout::Numeric { refill, .. }) = lay_numeric::<f64>(tree, &mut Vec::new(), Leaves { values: &mut Vec::new(), shared: None }, &[0, 1], 2, false) else { unreachable!() };
             refill
         };
         // A spine's leaves lie half as deep as its deepest on average; a complete tree's all
