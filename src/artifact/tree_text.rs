@@ -8,16 +8,13 @@
 //! refuse, a value out of range) returns `None` and the caller reads the object with serde_json,
 //! which gives the same tree or the same error as before. Numbers are read exactly: JSON's
 //! number grammar is checked byte by byte, integers are accumulated with their range checked,
-//! and a float is either one exact IEEE operation (Clinger's fast path: at most 15 significant
-//! digits times a power of ten up to 1e22, both exact, rounded once; W. D. Clinger, "How to
+//! and a float is either one exact IEEE operation (Clinger's fast path: its digits as an integer
+//! up to 2^53 over a power of ten up to 1e22, both exact, rounded once; W. D. Clinger, "How to
 //! read floating point numbers accurately", PLDI 1990) or Rust's correctly rounded
 //! `str::parse::<f64>`. serde_json (with `float_roundtrip`) rounds correctly too, so both give
 //! the nearest double: the same bits.
 
 use super::model::{Missing, TreeSpec};
-
-/// The fields a tree object may hold here, one bit each, to refuse a repeated key.
-const FIELDS: [&[u8]; 9] = [b"default_left", b"feature", b"leaf_width", b"left", b"missing", b"right", b"target", b"threshold", b"value"];
 
 /// The tree in `text`, which must be exactly one object; `None` where it is not in the shape
 /// this reader takes (the caller then reads it with serde_json).
@@ -36,6 +33,8 @@ pub(super) fn read_tree(text: &[u8]) -> Option<TreeSpec> {
         category_splits: Vec::new(),
         value: Vec::new(),
     };
+    // The fields seen, one bit each (numbered in the order of the keys below), to refuse a
+    // repeated key.
     let mut seen = 0u16;
     r.eat(b'{')?;
     loop {
@@ -44,7 +43,18 @@ pub(super) fn read_tree(text: &[u8]) -> Option<TreeSpec> {
         let key = &r.text[r.at..key_end];
         r.at = key_end + 1;
         r.eat(b':')?;
-        let field = FIELDS.iter().position(|f| *f == key)?;
+        let field = match key {
+            b"default_left" => 0,
+            b"feature" => 1,
+            b"leaf_width" => 2,
+            b"left" => 3,
+            b"missing" => 4,
+            b"right" => 5,
+            b"target" => 6,
+            b"threshold" => 7,
+            b"value" => 8,
+            _ => return None,
+        };
         if seen & (1 << field) != 0 {
             return None;
         }
@@ -175,27 +185,37 @@ impl Reader<'_> {
     /// whose magnitude overflows (serde_json refuses those too).
     fn float(&mut self) -> Option<f64> {
         let start = self.at;
+        // `0.0`, the commonest by far (the values of a boosted tree's splits, a leaf's
+        // threshold), with the `,` or `]` after it.
+        if self.text.get(start..start + 4).is_some_and(|t| t[..3] == *b"0.0" && matches!(t[3], b',' | b']')) {
+            self.at += 3;
+            return Some(0.0);
+        }
         let negative = self.text.get(self.at) == Some(&b'-');
         self.at += usize::from(negative);
-        // The integer part: `0` or a run without a leading zero (any length: only the grammar
-        // is checked here, the value is read below).
+        // The digits, integer part and fraction, as one integer `m` (saturated once past
+        // 2^53, where it is no longer exact) over 10^`scale`.
+        let mut m = 0u64;
         let int_start = self.at;
-        while self.text.get(self.at).is_some_and(u8::is_ascii_digit) {
+        while let Some(d) = self.text.get(self.at).filter(|b| b.is_ascii_digit()) {
+            m = m.saturating_mul(10).saturating_add(u64::from(d - b'0'));
             self.at += 1;
         }
-        let int_digits = &self.text[int_start..self.at];
-        if int_digits.is_empty() || (int_digits.len() > 1 && int_digits[0] == b'0') {
+        let int_len = self.at - int_start;
+        // `0` or a run without a leading zero.
+        if int_len == 0 || (int_len > 1 && self.text[int_start] == b'0') {
             return None;
         }
-        let mut frac_digits: &[u8] = &[];
+        let mut scale = 0;
         if self.text.get(self.at) == Some(&b'.') {
             self.at += 1;
             let from = self.at;
-            while self.text.get(self.at).is_some_and(u8::is_ascii_digit) {
+            while let Some(d) = self.text.get(self.at).filter(|b| b.is_ascii_digit()) {
+                m = m.saturating_mul(10).saturating_add(u64::from(d - b'0'));
                 self.at += 1;
             }
-            frac_digits = &self.text[from..self.at];
-            if frac_digits.is_empty() {
+            scale = self.at - from;
+            if scale == 0 {
                 return None;
             }
         }
@@ -214,41 +234,20 @@ impl Reader<'_> {
                 return None;
             }
         }
-        if !has_exponent {
-            if let Some(v) = clinger(int_digits, frac_digits) {
-                return Some(if negative { -v } else { v });
-            }
+        // Clinger's fast path: `m` and 10^scale both exact doubles, so their IEEE quotient is
+        // rounded once, to the nearest double.
+        if !has_exponent && m <= 1 << 53 && scale < EXACT_POWERS.len() {
+            let v = m as f64 / EXACT_POWERS[scale];
+            return Some(if negative { -v } else { v });
         }
         let v: f64 = self.str.get(start..self.at)?.parse().ok()?;
         v.is_finite().then_some(v)
     }
 }
 
-/// Powers of ten a double holds exactly.
-const EXACT_POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-
-/// `int.frac` as one exact division, where it is one: the significant digits (leading zeros
-/// and trailing fraction zeros dropped) number at most 15, so they form an integer below 2^53,
-/// and the fraction is at most 15 digits, so its power of ten is exact; IEEE division rounds
-/// the quotient of two exact values once, to the nearest double.
-fn clinger(int: &[u8], frac: &[u8]) -> Option<f64> {
-    let frac = &frac[..frac.len() - frac.iter().rev().take_while(|&&d| d == b'0').count()];
-    if frac.len() >= EXACT_POWERS.len() {
-        return None;
-    }
-    let mut m = 0u64;
-    let mut significant = 0;
-    for &d in int.iter().chain(frac) {
-        if m != 0 || d != b'0' {
-            significant += 1;
-        }
-        m = m * 10 + u64::from(d - b'0');
-        if significant > 15 {
-            return None;
-        }
-    }
-    Some(m as f64 / EXACT_POWERS[frac.len()])
-}
+/// The powers of ten a double holds exactly.
+const EXACT_POWERS: [f64; 23] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 #[cfg(test)]
 mod tests {

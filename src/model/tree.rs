@@ -409,6 +409,14 @@ impl TreeEnsemble {
         let max_values = if input32 { f32::MAX_LEAF_VALUES } else { f64::MAX_LEAF_VALUES };
         let all_values: usize = spec.trees.iter().map(|t| t.feature.iter().filter(|&&f| f < 0).count() * t.leaf_width as usize).sum();
         let mut shared = (spec.aggregate == Aggregate::Average && all_values <= max_values).then(SharedLeaves::default);
+        // Room for every node and the cache-line blocks' fillers, so the array is not copied as
+        // it grows.
+        let all_nodes: usize = spec.trees.iter().map(|t| t.feature.len()).sum();
+        match &mut m.numeric {
+            NumericNodes::F32(nodes) => nodes.reserve(all_nodes + all_nodes / 8 + LINE_NODES * spec.trees.len()),
+            NumericNodes::F64(nodes) => nodes.reserve(all_nodes),
+            NumericNodes::F32Compact(_) | NumericNodes::F64Compact(_) => {}
+        }
         for tree in &spec.trees {
             let mut leaf_base = m.leaf_values.len() as u32;
             let leaves = Leaves { values: &mut m.leaf_values, shared: shared.as_mut() };
