@@ -248,7 +248,8 @@ fn one() -> u32 {
 }
 
 impl TreeSpec {
-    /// Splits on the longest path from the root to a leaf (0 for a lone leaf).
+    /// Splits on the longest path from the root to a leaf (0 for a lone leaf), for a tree that
+    /// passed validation (an invalid one gets some finite figure, never a panic).
     pub fn depth(&self) -> usize {
         // Where every child lies after its parent (as XGBoost, LightGBM, scikit-learn and kiln
         // number nodes), one pass in index order sees each node's depth before its children.

@@ -1048,7 +1048,9 @@ fn lay_numeric<T: SplitValue>(
     }
     let root = nodes.len();
     let first_value = leaves.values.len();
-    let (mut depth, mut n_leaves, mut leaf_levels) = (0, 0, 0);
+    // Every leaf is reached once (validation rules out orphans and shared subtrees), so the
+    // leaves counted above are the ones laid out.
+    let (mut depth, mut leaf_levels) = (0, 0);
     // Blocks to lay: their first nodes (one or a pair), the node to point at them, their level.
     let mut blocks = VecDeque::from([([0i32, 0], 1usize, None::<usize>, 0u32)]);
     // A block's nodes: source node, level, and the member index of its first child if in it.
@@ -1081,7 +1083,7 @@ fn lay_numeric<T: SplitValue>(
             let node = match split(src) {
                 // `!(x <= NaN)` is true: a leaf steps to `child + 1`, itself.
                 None => {
-                    (n_leaves, leaf_levels) = (n_leaves + 1, leaf_levels + lvl);
+                    leaf_levels += lvl;
                     let offset = leaves.add(&tree.value[src * width..(src + 1) * width], first_value);
                     NumericNode { threshold: T::leaf(offset), column: zero_column, child: (at as u32).wrapping_sub(1) }
                 }
@@ -1097,7 +1099,7 @@ fn lay_numeric<T: SplitValue>(
         }
     }
     // Deep trees whose deepest leaf lies well below their average leaf (leaf-wise trees).
-    let refill = depth > EXIT_CHECK_FROM && 4 * depth * n_leaves > 5 * leaf_levels;
+    let refill = depth > EXIT_CHECK_FROM && 4 * depth as usize * n_leaves > 5 * leaf_levels as usize;
     Some(Layout::Numeric { root: root as u32, depth, refill })
 }
 
