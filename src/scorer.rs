@@ -16,6 +16,7 @@ use crate::batch::view::{CategoricalView, NumericView};
 use crate::batch::Batch;
 use crate::error::{Error, Result};
 use crate::exec;
+use crate::model;
 use crate::plan::{BLOCK_ROWS, Input, Plan};
 use crate::profile::BatchProfile;
 use crate::schema::{Policy, Schema};
@@ -154,6 +155,22 @@ struct Job<'o> {
     reason: Option<&'o mut [i32]>,
 }
 
+/// What one scoring call reads: the batch's columns bound to the schema, and those a fused
+/// linear plan reads in place.
+struct Call<'a> {
+    bound: &'a [Bound<'a>],
+    in_place: &'a InPlace<'a>,
+}
+
+/// A fused linear plan's float64 input columns without nulls, whole (see [`Scorer::in_place`]).
+struct InPlace<'a> {
+    /// Per input column.
+    columns: Vec<Option<&'a [f64]>>,
+    /// Whether every feature's column is among them: then a block whose feature columns need
+    /// no rule is scored straight from the batch, one column at a time.
+    features: bool,
+}
+
 /// Per-worker state: scratch block and counters, folded across workers at the end.
 struct Acc<'a> {
     block: Block<'a>,
@@ -162,6 +179,10 @@ struct Acc<'a> {
     defaults: Vec<u64>,
     /// Rows of the current column a rule may apply to (see `NumericCheck::attention`).
     attention: Vec<usize>,
+    /// Per input column, the block's values read in place from the batch (a fused linear
+    /// plan's float64 columns without nulls, when no rule applies in the block), else `None`:
+    /// the values are in the column's scratch slot.
+    direct: Vec<Option<&'a [f64]>>,
 }
 
 impl Scorer {
@@ -314,6 +335,8 @@ impl Scorer {
         }
         let bound = self.bind(batch)?;
         self.reject_pass(&bound, n)?;
+        let in_place = self.in_place(&bound);
+        let call = Call { bound: &bound, in_place: &in_place };
 
         // Split the outputs into per-block jobs (safe disjoint borrows of every output column).
         let block_size = self.plan.block_rows();
@@ -336,12 +359,14 @@ impl Scorer {
         // A small call gets a block of its own size: a full scratch block is tens of KB to
         // allocate and zero for a single row.
         let block_rows = n.clamp(1, block_size);
+        let (n_num, n_cat) = self.plan.scratch_slots();
         let new_acc = || Acc {
-            block: Block::new(block_rows, self.plan.n_num, self.plan.n_cat),
+            block: Block::new(block_rows, n_num, n_cat),
             out: vec![0.0; k * block_rows],
             counts: BTreeMap::new(),
             defaults: vec![0; self.plan.inputs.len()],
             attention: Vec::with_capacity(block_rows),
+            direct: Vec::new(),
         };
         let merge = |mut a: (BTreeMap<(i32, i32), u64>, Vec<u64>), b: (BTreeMap<(i32, i32), u64>, Vec<u64>)| {
             for (key, v) in b.0 {
@@ -357,7 +382,7 @@ impl Scorer {
             pool.install(|| {
                 jobs.into_par_iter()
                     .fold(new_acc, |mut acc, job| {
-                        self.run_block(&bound, &mut acc, job);
+                        self.run_block(&call, &mut acc, job);
                         acc
                     })
                     .map(|acc| (acc.counts, acc.defaults))
@@ -366,7 +391,7 @@ impl Scorer {
         } else {
             let mut acc = new_acc();
             for job in jobs {
-                self.run_block(&bound, &mut acc, job);
+                self.run_block(&call, &mut acc, job);
             }
             (acc.counts, acc.defaults)
         };
@@ -468,6 +493,21 @@ impl Scorer {
         ScoreReport { rows: n as u64, scored: n as u64 - flagged, flagged, reasons, defaults_applied }
     }
 
+    /// The columns a fused linear plan can read in place: float64 with no null slot (their
+    /// values are what the scratch would hold). None for any other plan.
+    fn in_place<'b>(&self, bound: &[Bound<'b>]) -> InPlace<'b> {
+        let Some(fused) = &self.plan.fused else { return InPlace { columns: Vec::new(), features: false } };
+        let columns: Vec<Option<&'b [f64]>> = bound
+            .iter()
+            .map(|b| match b {
+                Bound::Num(v) => v.as_f64(),
+                Bound::Cat(_) => None,
+            })
+            .collect();
+        let features = fused.features.iter().all(|f| columns[f.input].is_some());
+        InPlace { columns, features }
+    }
+
     /// Match batch columns to schema columns by name and type.
     fn bind<'b>(&self, batch: &'b Batch) -> Result<Vec<Bound<'b>>> {
         let schema = self.schema();
@@ -538,14 +578,51 @@ impl Scorer {
         Ok(())
     }
 
-    fn run_block<'a>(&'a self, bound: &'a [Bound<'a>], acc: &mut Acc<'a>, job: Job<'_>) {
+    fn run_block<'a>(&'a self, call: &Call<'a>, acc: &mut Acc<'a>, job: Job<'_>) {
         let len = job.status.len();
+        let k = self.n_outputs();
+        acc.block.reset(job.start, len);
+        acc.direct.clear();
+        acc.direct.resize(self.plan.inputs.len(), None);
+        // A fused linear plan first tries the block straight from the batch: each feature's
+        // column is checked and added to the predictor while its values are in cache. A column
+        // a rule applies to sends the block the general way (below), which starts the sum over
+        // and keeps reading in place the columns found clean so far.
+        let fused_clean = match (&self.plan.fused, &self.plan.model) {
+            (Some(fused), model::Prepared::Linear(linear)) if call.in_place.features => {
+                let out = &mut acc.out[..k * len];
+                linear.fused_start(len, out);
+                fused.features.iter().enumerate().all(|(j, f)| {
+                    let xs = &call.in_place.columns[f.input].expect("every feature column in place")[job.start..job.start + len];
+                    let Input::Numeric { check, .. } = &self.plan.inputs[f.input] else { unreachable!("fused features are numeric") };
+                    let clean = check.trivial || check.attention(xs, &mut acc.attention).is_empty();
+                    if clean {
+                        linear.fused_add(j, f, xs, out);
+                        acc.direct[f.input] = Some(xs);
+                    }
+                    clean
+                })
+            }
+            _ => false,
+        };
         let block = &mut acc.block;
-        block.reset(job.start, len);
-        for (col_idx, (input, view)) in self.plan.inputs.iter().zip(bound).enumerate() {
+        for (col_idx, (input, view)) in self.plan.inputs.iter().zip(call.bound).enumerate() {
             let reason = col_idx as i32;
+            if acc.direct[col_idx].is_some() {
+                // Read in place above, and no rule applies to it in this block.
+                continue;
+            }
             match (input, view) {
                 (Input::Numeric { slot, check }, Bound::Num(v)) => {
+                    if let Some(column) = call.in_place.columns.get(col_idx).copied().flatten() {
+                        // Read in place unless a rule applies to one of the block's values
+                        // (a check may rewrite the value).
+                        let xs = &column[job.start..job.start + len];
+                        if check.trivial || check.attention(xs, &mut acc.attention).is_empty() {
+                            acc.direct[col_idx] = Some(xs);
+                            continue;
+                        }
+                    }
                     v.fill(job.start, block.num_mut(*slot));
                     if !check.trivial {
                         let (xs, mut flags) = block.num_into_flagged(*slot, *slot);
@@ -578,16 +655,24 @@ impl Scorer {
         // Derived categorical slots (imputed copies) resolve unknown strings through their root.
         for (slot, &vocab) in self.plan.cat_vocab.iter().enumerate() {
             if block.cat_source[slot].is_none() {
-                block.cat_source[slot] = self.plan.inputs.iter().zip(bound).find_map(|(inp, b)| match (inp, b) {
+                block.cat_source[slot] = self.plan.inputs.iter().zip(call.bound).find_map(|(inp, b)| match (inp, b) {
                     (Input::Categorical { vocab: v, .. }, Bound::Cat(view)) if *v == vocab => Some(view),
                     _ => None,
                 });
             }
         }
-        transform::apply_all(&self.plan.steps, block);
-        let k = self.n_outputs();
         let out = &mut acc.out[..k * len];
-        self.plan.model.score_block(block, out);
+        match (&self.plan.fused, &self.plan.model) {
+            (Some(_), model::Prepared::Linear(linear)) if fused_clean => linear.fused_finish(len, out),
+            (Some(fused), model::Prepared::Linear(linear)) => {
+                let (direct, block) = (&acc.direct, &*block);
+                linear.score_fused(fused, len, |f| direct[f.input].unwrap_or_else(|| block.num(f.slot)), out);
+            }
+            _ => {
+                transform::apply_all(&self.plan.steps, block);
+                self.plan.model.score_block(block, out);
+            }
+        }
         for i in 0..len {
             if block.status[i] == 0 && (0..k).any(|j| !out[j * len + i].is_finite()) {
                 block.status[i] = RowStatus::NoScore as i32;

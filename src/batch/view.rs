@@ -89,6 +89,15 @@ impl<'a> NumericView<'a> {
         Ok(NumericView { values, nulls: array.nulls() })
     }
 
+    /// The column's values as they are, when they are `f64` with no null slot: what
+    /// [`NumericView::fill`] would copy, to be read in place.
+    pub fn as_f64(&self) -> Option<&'a [f64]> {
+        match self.values {
+            Values::F64(v) if self.nulls.is_none_or(|n| n.null_count() == 0) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Write rows `[start, start + out.len())` into `out`, nulls as NaN.
     pub fn fill(&self, start: usize, out: &mut [f64]) {
         let n = out.len();

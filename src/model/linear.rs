@@ -39,8 +39,51 @@ impl Linear {
                     *a += c * v;
                 }
             }
-            let b = self.intercept[k];
-            for a in acc.iter_mut() {
+        }
+        self.finish(n, out);
+    }
+
+    /// Score `n` rows whose features are each one input column through at most an impute and
+    /// a standard scale (see [`Fused`]), reading `column(feature)`'s `n` values and writing no
+    /// scratch: the same operations, in the same order, as the transform steps and
+    /// [`Linear::score_block`], so the same bits.
+    pub fn score_fused<'x>(&self, fused: &Fused, n: usize, column: impl Fn(&FusedFeature) -> &'x [f64], out: &mut [f64]) {
+        self.fused_start(n, out);
+        for (j, f) in fused.features.iter().enumerate() {
+            self.fused_add(j, f, &column(f)[..n], out);
+        }
+        self.fused_finish(n, out);
+    }
+
+    /// Start [`Linear::score_fused`] by hand: zero the predictors of `n` rows.
+    pub fn fused_start(&self, n: usize, out: &mut [f64]) {
+        out[..self.n_outputs() * n].fill(0.0);
+    }
+
+    /// Add feature `j` (`f`, whose input values are `x`) to every output's predictor: called
+    /// for each feature in the model's order, as the sum's order is part of the result.
+    pub fn fused_add(&self, j: usize, f: &FusedFeature, x: &[f64], out: &mut [f64]) {
+        let n = x.len();
+        for (k, coef) in self.coef.iter().enumerate() {
+            let acc = &mut out[k * n..(k + 1) * n];
+            if f.scaled {
+                add_scaled_for_cpu(acc, x, coef[j], f.fill, f.mean, f.scale);
+            } else {
+                add_imputed_for_cpu(acc, x, coef[j], f.fill);
+            }
+        }
+    }
+
+    /// Finish [`Linear::score_fused`] by hand: intercepts and the link.
+    pub fn fused_finish(&self, n: usize, out: &mut [f64]) {
+        finish_for_cpu(self, n, out);
+    }
+
+    /// Add the intercepts to the `n` rows' linear predictors in `out` and apply the link.
+    #[inline(always)]
+    fn finish(&self, n: usize, out: &mut [f64]) {
+        for (k, &b) in self.intercept.iter().enumerate() {
+            for a in &mut out[k * n..(k + 1) * n] {
                 *a += b;
             }
         }
@@ -55,5 +98,58 @@ impl Linear {
                 }
             }
         }
+    }
+}
+
+/// A linear model's features each traced back to the input column it is computed from, when
+/// the pipeline is nothing but an impute and/or a standard scale per feature (in that order),
+/// the shape scikit-learn's `SimpleImputer` + `StandardScaler` + linear model gives. Built by
+/// `plan/`; the scorer then reads each input column once per block, straight from the batch
+/// where it can, instead of copying it into scratch and rewriting it step by step.
+#[derive(Debug, Clone)]
+pub struct Fused {
+    /// One per model feature, in the model's order.
+    pub features: Vec<FusedFeature>,
+}
+
+/// One feature of a [`Fused`] linear model: `((x is NaN ? fill : x) - mean) / scale`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FusedFeature {
+    /// Index of the input (schema) column.
+    pub input: usize,
+    /// The input column's scratch slot.
+    pub slot: usize,
+    /// What a NaN becomes; NaN when there is no impute step.
+    pub fill: f64,
+    /// Whether a standard scale step follows (else `mean` and `scale` are unused).
+    pub scaled: bool,
+    pub mean: f64,
+    pub scale: f64,
+}
+
+crate::exec::for_each_cpu! {
+    /// `acc[i] += c * (((x[i] is NaN ? fill : x[i]) - mean) / scale)`: the impute step's, the
+    /// scale step's and the model's operations on one value, as they do them.
+    fn add_scaled_for_cpu(acc: &mut [f64], x: &[f64], c: f64, fill: f64, mean: f64, scale: f64) {
+        for (a, &x) in acc.iter_mut().zip(x) {
+            let v = if x.is_nan() { fill } else { x };
+            *a += c * ((v - mean) / scale);
+        }
+    }
+}
+
+crate::exec::for_each_cpu! {
+    /// `acc[i] += c * (x[i] is NaN ? fill : x[i])`.
+    fn add_imputed_for_cpu(acc: &mut [f64], x: &[f64], c: f64, fill: f64) {
+        for (a, &x) in acc.iter_mut().zip(x) {
+            *a += c * if x.is_nan() { fill } else { x };
+        }
+    }
+}
+
+crate::exec::for_each_cpu! {
+    /// [`Linear::finish`] for each CPU, for [`Linear::score_fused`].
+    fn finish_for_cpu(model: &Linear, n: usize, out: &mut [f64]) {
+        model.finish(n, out);
     }
 }

@@ -79,3 +79,164 @@ fn null_feature_gives_no_score_for_every_output() {
     assert_values(r.output(0), &[Some(0.5), None]);
     assert_values(r.output(1), &[Some(0.5), None]);
 }
+
+/// Imputes and standard scales feeding a linear model are scored in one pass over the columns,
+/// read in place when they are float64 without nulls (`plan::fuse_linear`). The same pipeline
+/// plus a step that changes no value but is neither (a clip without bounds, of a column no
+/// feature uses) goes step by step through scratch instead. Both must give the same bits,
+/// statuses, reasons and report: over several blocks, one and two threads, NaNs, Arrow nulls, a
+/// float32 column, infinities a rule flags (a block the fused pass must leave), values a rule
+/// defaults or clamps, and unused columns (a categorical one, a flagged one after the
+/// features' columns: the first reason in schema order wins either way).
+#[test]
+fn fused_linear_pipeline_gives_the_step_by_step_bits() {
+    use arrow_array::{Float32Array, StringArray};
+    use kiln::artifact::{ImputeStrategy, Step};
+    use kiln::schema::{DefaultValue, Policy};
+    use kiln::ScoreOptions;
+
+    let n = 20_000;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut unit = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut draw = |nan_rate: f64| -> Vec<f64> { (0..n).map(|_| if unit() < nan_rate { f64::NAN } else { unit() * 8.0 - 4.0 }).collect() };
+    let a = draw(0.02);
+    let b: Vec<Option<f64>> = draw(0.03).into_iter().map(|x| (!x.is_nan()).then_some(x)).collect();
+    let c: Vec<f32> = draw(0.02).into_iter().map(|x| x as f32).collect();
+    let mut d = draw(0.0);
+    // Infinities in the second fused block (rows 4096..8192) and the last, none in the others.
+    for i in [5000, 5001, 19_999] {
+        d[i] = if i % 2 == 0 { f64::INFINITY } else { f64::NEG_INFINITY };
+    }
+    let e = draw(0.05);
+    let mut h = draw(0.0);
+    h[5000] = f64::INFINITY; // row 5000 breaks d's rule first
+    h[12_000] = f64::INFINITY; // row 12000 breaks h's only
+    let g: Vec<&str> = (0..n).map(|i| ["x", "y", "z"][i % 3]).collect();
+
+    let flag_infinite = |mut col: Column| {
+        col.policy.non_finite = Policy::Flag;
+        col
+    };
+    let mut e_col = Column::new("e", ColumnType::Float64).with_range(-3.0, 3.0);
+    e_col.policy.out_of_range = Policy::Default;
+    e_col.policy.null = Some(Policy::Default);
+    e_col.default = Some(DefaultValue::Number(0.25));
+    let columns = vec![
+        Column::new("a", ColumnType::Float64),
+        Column::new("b", ColumnType::Float64),
+        Column::new("c", ColumnType::Float32),
+        flag_infinite(Column::new("d", ColumnType::Float64)),
+        e_col,
+        Column::new("g", ColumnType::Categorical),
+        flag_infinite(Column::new("h", ColumnType::Float64)),
+    ];
+    let impute = |col: &str, value: f64, out: Option<&str>| Step::Impute {
+        column: col.into(),
+        value,
+        strategy: ImputeStrategy::Mean,
+        output: out.map(Into::into),
+    };
+    let scale = |col: &str, mean: f64, scale: f64, out: Option<&str>| Step::StandardScale {
+        column: col.into(),
+        mean,
+        scale,
+        output: out.map(Into::into),
+    };
+    let pipeline = vec![
+        impute("a", 0.125, Some("a_i")),
+        scale("a_i", 0.3, 1.7, Some("a_s")),
+        scale("b", -0.2, 0.9, Some("b_s")),
+        impute("c", -1.5, Some("c_i")),
+        impute("e", 0.5, None),
+        scale("e", 0.1, 2.3, None),
+    ];
+    let features = ["a_s", "b_s", "c_i", "d", "e"];
+    let binary = linear(&features, vec![vec![0.7, -1.3, 0.45, 0.011, 2.2]], vec![-0.3], Link::Logit);
+    let three = linear(
+        &features,
+        vec![vec![0.7, -1.3, 0.45, 0.011, 2.2], vec![-0.2, 0.5, 0.1, -0.9, 0.3], vec![0.0, 1.1, -0.6, 0.2, -0.4]],
+        vec![0.1, -0.2, 0.3],
+        Link::Softmax,
+    );
+    // Once with b's nulls as Arrow nulls and c as float32 (read through scratch), once with
+    // every column float64 with NaN for null (read in place, the fused pass's fast way).
+    let mixed = batch(vec![
+        ("a", arr(Float64Array::from(a.clone()))),
+        ("b", arr(Float64Array::from(b.clone()))),
+        ("c", arr(Float32Array::from(c.clone()))),
+        ("d", arr(Float64Array::from(d.clone()))),
+        ("e", arr(Float64Array::from(e.clone()))),
+        ("g", arr(StringArray::from(g.clone()))),
+        ("h", arr(Float64Array::from(h.clone()))),
+    ]);
+    let in_place = batch(vec![
+        ("a", arr(Float64Array::from(a))),
+        ("b", arr(Float64Array::from(b.iter().map(|x| x.unwrap_or(f64::NAN)).collect::<Vec<_>>()))),
+        ("c", arr(Float64Array::from(c.iter().map(|&x| x as f64).collect::<Vec<_>>()))),
+        ("d", arr(Float64Array::from(d))),
+        ("e", arr(Float64Array::from(e))),
+        ("g", arr(StringArray::from(g))),
+        ("h", arr(Float64Array::from(h))),
+    ]);
+    for model in [binary, three] {
+        let fused = scorer(content(columns.clone(), pipeline.clone(), model.clone()));
+        let mut stepwise_pipeline = pipeline.clone();
+        stepwise_pipeline.push(Step::Clip { column: "h".into(), min: None, max: None, output: Some("h_clipped".into()) });
+        let stepwise = scorer(content(columns.clone(), stepwise_pipeline, model));
+        for (data, threads) in [(&mixed, 1), (&mixed, 2), (&in_place, 1), (&in_place, 2)] {
+            let opts = ScoreOptions { n_threads: threads };
+            let (got, want) = (fused.score(data, &opts).unwrap(), stepwise.score(data, &opts).unwrap());
+            assert_eq!(got.status, want.status, "{threads} threads");
+            assert_eq!(got.reason, want.reason, "{threads} threads");
+            let bits = |s: &kiln::Scores| s.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert!(bits(&got) == bits(&want), "{threads} threads: scores differ");
+            assert_eq!(serde_json::to_string(&got.report).unwrap(), serde_json::to_string(&want.report).unwrap());
+            // The data reached every path: flagged rows (d's reason first), defaulted values.
+            assert_eq!(statuses(&got)[5000], "non_finite");
+            assert_eq!(fused.reason_source(got.reason[5000]), Some("d"));
+            assert_eq!(fused.reason_source(got.reason[12_000]), Some("h"));
+            assert_eq!(statuses(&got).iter().filter(|&&s| s == "non_finite").count(), 4);
+            assert!(statuses(&got).contains(&"no_score"), "b's nulls (no impute) give no score");
+            assert!(got.report.defaults_applied.get("e").is_some_and(|&rows| rows > 0), "{:?}", got.report.defaults_applied);
+        }
+    }
+}
+
+/// The fused pass computes each feature as the steps do, `((x is NaN ? fill : x) - mean) /
+/// scale`, and sums in the model's feature order: checked against that arithmetic by hand.
+#[test]
+fn fused_linear_pipeline_matches_the_arithmetic() {
+    use kiln::artifact::{ImputeStrategy, Step};
+    let xs = [1.5, f64::NAN, -0.25, 3.0e-5, -7.0];
+    let ys = [0.1, 0.2, f64::NAN, -0.3, 0.7];
+    let pipeline = vec![
+        Step::Impute { column: "x".into(), value: 0.75, strategy: ImputeStrategy::Median, output: None },
+        Step::StandardScale { column: "x".into(), mean: 0.3, scale: 1.9, output: None },
+        Step::Impute { column: "y".into(), value: -0.5, strategy: ImputeStrategy::Median, output: None },
+    ];
+    let (cx, cy, b) = (0.37, -2.1, 0.05);
+    let s = scorer(content(
+        vec![Column::new("x", ColumnType::Float64), Column::new("y", ColumnType::Float64)],
+        pipeline,
+        linear(&["x", "y"], vec![vec![cx, cy]], vec![b], Link::Identity),
+    ));
+    let r = score(&s, &batch(vec![("x", arr(Float64Array::from(xs.to_vec()))), ("y", arr(Float64Array::from(ys.to_vec())))]));
+    let want: Vec<Option<f64>> = xs
+        .iter()
+        .zip(&ys)
+        .map(|(&x, &y)| {
+            let x = ((if x.is_nan() { 0.75 } else { x }) - 0.3) / 1.9;
+            let y = if y.is_nan() { -0.5 } else { y };
+            let mut acc = 0.0;
+            acc += cx * x;
+            acc += cy * y;
+            Some(acc + b)
+        })
+        .collect();
+    assert_values(r.output(0), &want);
+}
