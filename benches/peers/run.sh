@@ -5,7 +5,7 @@
 #   bash benches/peers/run.sh [run.py options]     e.g. --rows 200000 --threads 2 --skip-compile
 #
 #   KILN_LIBRARY=/path/libkiln.so  score with this library (default: target/release/libkiln.so,
-#                                  built with `cargo build --release --lib` when missing)
+#                                  brought up to date with `cargo build --release --lib` first)
 #   KILN_PEERS_VENV=/path          the virtual environment (default: target/peers-venv; kept
 #                                  between runs, re-made when requirements.txt changes)
 #   PYTHON=python3.x               interpreter for the venv
@@ -21,7 +21,9 @@ lib="${KILN_LIBRARY:-$root/target/release/libkiln.so}"
 work="$root/target/peers"
 mkdir -p "$work"
 
-if [ ! -f "$lib" ]; then
+# Built every run unless KILN_LIBRARY names a library: cargo leaves an up-to-date build alone,
+# and a library left from an older checkout would be measured without a word.
+if [ -z "${KILN_LIBRARY:-}" ]; then
   (cd "$root" && cargo build --release --lib)
 fi
 lib="$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")"
