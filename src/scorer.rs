@@ -585,9 +585,10 @@ impl Scorer {
         acc.direct.clear();
         acc.direct.resize(self.plan.inputs.len(), None);
         // A fused linear plan first tries the block straight from the batch: each feature's
-        // column is checked and added to the predictor while its values are in cache. A column
-        // a rule applies to sends the block the general way (below), which starts the sum over
-        // and keeps reading in place the columns found clean so far.
+        // column is checked and added to the predictor in one pass where its rules are an
+        // interval (else checked first, while its values are in cache). A column a rule applies
+        // to sends the block the general way (below), which starts the sum over and keeps
+        // reading in place the columns found clean before it.
         let fused_clean = match (&self.plan.fused, &self.plan.model) {
             (Some(fused), model::Prepared::Linear(linear)) if call.in_place.features => {
                 let out = &mut acc.out[..k * len];
@@ -595,9 +596,19 @@ impl Scorer {
                 fused.features.iter().enumerate().all(|(j, f)| {
                     let xs = &call.in_place.columns[f.input].expect("every feature column in place")[job.start..job.start + len];
                     let Input::Numeric { check, .. } = &self.plan.inputs[f.input] else { unreachable!("fused features are numeric") };
-                    let clean = check.trivial || check.attention(xs, &mut acc.attention).is_empty();
-                    if clean {
+                    let clean = if check.trivial {
                         linear.fused_add(j, f, xs, out);
+                        true
+                    } else if let Some(range) = check.fine_range() {
+                        // The check made in the add's own pass, reading the values once.
+                        linear.fused_add_checked(j, f, xs, range, out)
+                    } else if check.attention(xs, &mut acc.attention).is_empty() {
+                        linear.fused_add(j, f, xs, out);
+                        true
+                    } else {
+                        false
+                    };
+                    if clean {
                         acc.direct[f.input] = Some(xs);
                     }
                     clean

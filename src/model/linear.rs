@@ -4,6 +4,7 @@
 use super::link::{sigmoid64, softmax64};
 use crate::artifact::{Link, LinearSpec};
 use crate::transform::Block;
+use crate::verify::FineRange;
 
 #[derive(Debug, Clone)]
 pub struct Linear {
@@ -72,6 +73,29 @@ impl Linear {
                 add_imputed_for_cpu(acc, x, coef[j], f.fill);
             }
         }
+    }
+
+    /// [`Linear::fused_add`] with the column's rule check made in the same pass over `x`:
+    /// whether every value is fine by `range`. The feature is added either way, so a caller
+    /// that gets `false` must start the block's sum over (the check reads each value once,
+    /// where a check before the add would read the block twice, the first time from memory).
+    pub fn fused_add_checked(&self, j: usize, f: &FusedFeature, x: &[f64], range: FineRange, out: &mut [f64]) -> bool {
+        let n = x.len();
+        let (first, rest) = out.split_at_mut(n);
+        let fine = if f.scaled {
+            add_scaled_checked_for_cpu(first, x, self.coef[0][j], f.fill, f.mean, f.scale, range)
+        } else {
+            add_imputed_checked_for_cpu(first, x, self.coef[0][j], f.fill, range)
+        };
+        for (k, coef) in self.coef.iter().enumerate().skip(1) {
+            let acc = &mut rest[(k - 1) * n..k * n];
+            if f.scaled {
+                add_scaled_for_cpu(acc, x, coef[j], f.fill, f.mean, f.scale);
+            } else {
+                add_imputed_for_cpu(acc, x, coef[j], f.fill);
+            }
+        }
+        fine
     }
 
     /// Finish [`Linear::score_fused`] by hand: intercepts and the link.
@@ -144,6 +168,44 @@ crate::exec::for_each_cpu! {
         for (a, &x) in acc.iter_mut().zip(x) {
             *a += c * if x.is_nan() { fill } else { x };
         }
+    }
+}
+
+/// Whether `x` breaks `range`, as few vector operations as the NaN rule allows: with NaN fine,
+/// `x < lo | x > hi` (false for NaN); else `!(lo <= x <= hi)` (true for NaN).
+#[inline(always)]
+fn outside<const NAN_FINE: bool>(x: f64, lo: f64, hi: f64) -> bool {
+    if NAN_FINE { (x < lo) | (x > hi) } else { !((x >= lo) & (x <= hi)) }
+}
+
+/// The body of the checked kernels: `add(acc[i], x[i])` for each row, and whether no value
+/// lies outside the range. Branch-free (the flag is an OR over the block), so it vectorizes.
+#[inline(always)]
+fn add_checked<const NAN_FINE: bool>(acc: &mut [f64], x: &[f64], range: FineRange, add: impl Fn(&mut f64, f64)) -> bool {
+    let mut broken = false;
+    for (a, &x) in acc.iter_mut().zip(x) {
+        broken |= outside::<NAN_FINE>(x, range.lo, range.hi);
+        add(a, x);
+    }
+    !broken
+}
+
+crate::exec::for_each_cpu! {
+    /// [`add_scaled_for_cpu`], and whether every `x[i]` is fine by `range`.
+    fn add_scaled_checked_for_cpu(acc: &mut [f64], x: &[f64], c: f64, fill: f64, mean: f64, scale: f64, range: FineRange) -> bool {
+        let add = |a: &mut f64, x: f64| {
+            let v = if x.is_nan() { fill } else { x };
+            *a += c * ((v - mean) / scale);
+        };
+        if range.nan_fine { add_checked::<true>(acc, x, range, add) } else { add_checked::<false>(acc, x, range, add) }
+    }
+}
+
+crate::exec::for_each_cpu! {
+    /// [`add_imputed_for_cpu`], and whether every `x[i]` is fine by `range`.
+    fn add_imputed_checked_for_cpu(acc: &mut [f64], x: &[f64], c: f64, fill: f64, range: FineRange) -> bool {
+        let add = |a: &mut f64, x: f64| *a += c * if x.is_nan() { fill } else { x };
+        if range.nan_fine { add_checked::<true>(acc, x, range, add) } else { add_checked::<false>(acc, x, range, add) }
     }
 }
 

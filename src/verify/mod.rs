@@ -139,6 +139,27 @@ impl NumericCheck {
         Ok(check)
     }
 
+    /// The check as one interval, where it is one: a value is fine exactly when it is NaN and
+    /// `nan_fine`, or lies in `[lo, hi]`. Two compares a value, so a kernel can test a column
+    /// while it reads it for something else (the fused linear pipeline). `None` for the rules
+    /// no interval expresses (infinities allowed through a finite range) and for NaN bounds.
+    pub fn fine_range(&self) -> Option<FineRange> {
+        let allowed = |p: Policy| p == Policy::Allow;
+        let (infinite, out_of_range) = (allowed(self.non_finite), allowed(self.out_of_range));
+        let all = (f64::NEG_INFINITY, f64::INFINITY);
+        let (lo, hi) = match (infinite, out_of_range) {
+            _ if self.min.is_nan() || self.max.is_nan() => return None,
+            (true, true) => all,
+            (true, false) if (self.min, self.max) == all => all,
+            (true, false) => return None,
+            // Every finite value, and none of the infinities.
+            (false, true) => (f64::MIN, f64::MAX),
+            // Finite and in `[min, max]` (an infinite bound excludes its infinity as well).
+            (false, false) => (self.min.max(f64::MIN), self.max.min(f64::MAX)),
+        };
+        Some(FineRange { lo, hi, nan_fine: allowed(self.null) })
+    }
+
     /// The positions in `xs` where [`NumericCheck::check`] would not find the value fine (a
     /// null, infinite or out-of-range value whose policy is not `allow`), written into `out`
     /// (cleared first) and returned: only they need the check. The usual clean block costs
@@ -170,6 +191,23 @@ impl NumericCheck {
                 Finding::Defaulted
             }
         }
+    }
+}
+
+/// A [`NumericCheck`] as an interval (see [`NumericCheck::fine_range`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FineRange {
+    pub lo: f64,
+    pub hi: f64,
+    /// Whether NaN (a null) is fine.
+    pub nan_fine: bool,
+}
+
+impl FineRange {
+    /// Whether [`NumericCheck::check`] finds `x` fine, for a check this range was made from.
+    #[inline(always)]
+    pub fn fine(self, x: f64) -> bool {
+        ((x >= self.lo) & (x <= self.hi)) | (self.nan_fine & x.is_nan())
     }
 }
 
@@ -258,12 +296,12 @@ mod tests {
     #[test]
     fn attention_finds_exactly_the_values_a_rule_may_apply_to() {
         let policies = [Policy::Allow, Policy::Flag, Policy::Reject, Policy::Default];
-        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.5, 2.5, -1.0, 2.0, 0.5, f64::MAX, -0.0];
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.5, 2.5, -1.0, 2.0, 0.5, f64::MAX, f64::MIN, -0.0];
         let mut state = 7u64;
         let mut out = Vec::new();
         let combinations = policies.iter().flat_map(|&a| policies.iter().flat_map(move |&b| policies.map(move |c| (a, b, c))));
         for (null, non_finite, out_of_range) in combinations {
-            for (min, max) in [(-1.0, 2.0), (f64::NEG_INFINITY, f64::INFINITY)] {
+            for (min, max) in [(-1.0, 2.0), (f64::NEG_INFINITY, f64::INFINITY), (f64::NEG_INFINITY, 2.0), (-1.0, f64::INFINITY), (f64::INFINITY, f64::INFINITY)] {
                 let check = NumericCheck { null, non_finite, out_of_range, min, max, default: 0.0, trivial: false };
                 // Every length around the 8-wide chunks, specials anywhere (chunk bodies and tails).
                 for len in 0..40 {
@@ -276,9 +314,29 @@ mod tests {
                             .collect();
                         let expected: Vec<usize> = (0..len).filter(|&i| check.check(&mut xs[i].clone()) != Finding::Fine).collect();
                         assert_eq!(check.attention(&xs, &mut out), expected.as_slice(), "{check:?} {xs:?}");
+                        if let Some(range) = check.fine_range() {
+                            let by_range: Vec<usize> = (0..len).filter(|&i| !range.fine(xs[i])).collect();
+                            assert_eq!(by_range, expected, "{check:?} {range:?} {xs:?}");
+                        }
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn fine_range_covers_the_usual_rules_and_only_what_an_interval_expresses() {
+        let check = |null, non_finite, out_of_range, min, max| NumericCheck { null, non_finite, out_of_range, min, max, default: 0.0, trivial: false };
+        let (allow, flag) = (Policy::Allow, Policy::Flag);
+        // Nulls imputed, infinities and out-of-range values flagged: the fused pipeline's case.
+        assert_eq!(check(allow, flag, flag, -1.0, 2.0).fine_range(), Some(FineRange { lo: -1.0, hi: 2.0, nan_fine: true }));
+        assert_eq!(check(flag, flag, allow, -1.0, 2.0).fine_range(), Some(FineRange { lo: f64::MIN, hi: f64::MAX, nan_fine: false }));
+        assert_eq!(
+            check(allow, flag, flag, f64::NEG_INFINITY, f64::INFINITY).fine_range(),
+            Some(FineRange { lo: f64::MIN, hi: f64::MAX, nan_fine: true })
+        );
+        // Infinities let through a finite range are two pieces; NaN bounds compare with nothing.
+        assert_eq!(check(allow, allow, flag, -1.0, 2.0).fine_range(), None);
+        assert_eq!(check(allow, flag, flag, f64::NAN, 2.0).fine_range(), None);
     }
 }

@@ -117,6 +117,9 @@ fn fused_linear_pipeline_gives_the_step_by_step_bits() {
     h[5000] = f64::INFINITY; // row 5000 breaks d's rule first
     h[12_000] = f64::INFINITY; // row 12000 breaks h's only
     let g: Vec<&str> = (0..n).map(|i| ["x", "y", "z"][i % 3]).collect();
+    // A column that flags nulls: its one NaN, in the third fused block, breaks its rule alone.
+    let mut k = draw(0.0);
+    k[9000] = f64::NAN;
 
     let flag_infinite = |mut col: Column| {
         col.policy.non_finite = Policy::Flag;
@@ -134,6 +137,11 @@ fn fused_linear_pipeline_gives_the_step_by_step_bits() {
         e_col,
         Column::new("g", ColumnType::Categorical),
         flag_infinite(Column::new("h", ColumnType::Float64)),
+        {
+            let mut k_col = Column::new("k", ColumnType::Float64).with_range(-4.0, 4.0);
+            k_col.policy.null = Some(Policy::Flag);
+            k_col
+        },
     ];
     let impute = |col: &str, value: f64, out: Option<&str>| Step::Impute {
         column: col.into(),
@@ -155,11 +163,11 @@ fn fused_linear_pipeline_gives_the_step_by_step_bits() {
         impute("e", 0.5, None),
         scale("e", 0.1, 2.3, None),
     ];
-    let features = ["a_s", "b_s", "c_i", "d", "e"];
-    let binary = linear(&features, vec![vec![0.7, -1.3, 0.45, 0.011, 2.2]], vec![-0.3], Link::Logit);
+    let features = ["a_s", "b_s", "c_i", "d", "e", "k"];
+    let binary = linear(&features, vec![vec![0.7, -1.3, 0.45, 0.011, 2.2, -0.08]], vec![-0.3], Link::Logit);
     let three = linear(
         &features,
-        vec![vec![0.7, -1.3, 0.45, 0.011, 2.2], vec![-0.2, 0.5, 0.1, -0.9, 0.3], vec![0.0, 1.1, -0.6, 0.2, -0.4]],
+        vec![vec![0.7, -1.3, 0.45, 0.011, 2.2, -0.08], vec![-0.2, 0.5, 0.1, -0.9, 0.3, 0.6], vec![0.0, 1.1, -0.6, 0.2, -0.4, 0.05]],
         vec![0.1, -0.2, 0.3],
         Link::Softmax,
     );
@@ -173,6 +181,7 @@ fn fused_linear_pipeline_gives_the_step_by_step_bits() {
         ("e", arr(Float64Array::from(e.clone()))),
         ("g", arr(StringArray::from(g.clone()))),
         ("h", arr(Float64Array::from(h.clone()))),
+        ("k", arr(Float64Array::from(k.clone()))),
     ]);
     let in_place = batch(vec![
         ("a", arr(Float64Array::from(a))),
@@ -182,8 +191,12 @@ fn fused_linear_pipeline_gives_the_step_by_step_bits() {
         ("e", arr(Float64Array::from(e))),
         ("g", arr(StringArray::from(g))),
         ("h", arr(Float64Array::from(h))),
+        ("k", arr(Float64Array::from(k))),
     ]);
-    for model in [binary, three] {
+    // e's nulls and out-of-range values send every block the general way once e is reached:
+    // without e, most blocks stay on the fused pass from start to end.
+    let without_e = linear(&["a_s", "b_s", "c_i", "d", "k"], vec![vec![0.7, -1.3, 0.45, 0.011, -0.08]], vec![-0.3], Link::Logit);
+    for model in [binary, three, without_e] {
         let fused = scorer(content(columns.clone(), pipeline.clone(), model.clone()));
         let mut stepwise_pipeline = pipeline.clone();
         stepwise_pipeline.push(Step::Clip { column: "h".into(), min: None, max: None, output: Some("h_clipped".into()) });
@@ -201,6 +214,7 @@ fn fused_linear_pipeline_gives_the_step_by_step_bits() {
             assert_eq!(fused.reason_source(got.reason[5000]), Some("d"));
             assert_eq!(fused.reason_source(got.reason[12_000]), Some("h"));
             assert_eq!(statuses(&got).iter().filter(|&&s| s == "non_finite").count(), 4);
+            assert_eq!((statuses(&got)[9000], fused.reason_source(got.reason[9000])), ("null", Some("k")));
             assert!(statuses(&got).contains(&"no_score"), "b's nulls (no impute) give no score");
             assert!(got.report.defaults_applied.get("e").is_some_and(|&rows| rows > 0), "{:?}", got.report.defaults_applied);
         }
