@@ -66,12 +66,7 @@ impl Linear {
     pub fn fused_add(&self, j: usize, f: &FusedFeature, x: &[f64], out: &mut [f64]) {
         let n = x.len();
         for (k, coef) in self.coef.iter().enumerate() {
-            let acc = &mut out[k * n..(k + 1) * n];
-            if f.scaled {
-                add_scaled_for_cpu(acc, x, coef[j], f.fill, f.mean, f.scale);
-            } else {
-                add_imputed_for_cpu(acc, x, coef[j], f.fill);
-            }
+            f.add(coef[j], x, &mut out[k * n..(k + 1) * n]);
         }
     }
 
@@ -80,6 +75,7 @@ impl Linear {
     /// that gets `false` must start the block's sum over (the check reads each value once,
     /// where a check before the add would read the block twice, the first time from memory).
     pub fn fused_add_checked(&self, j: usize, f: &FusedFeature, x: &[f64], range: FineRange, out: &mut [f64]) -> bool {
+        // The first output's add makes the check; any others add as `fused_add` does.
         let n = x.len();
         let (first, rest) = out.split_at_mut(n);
         let fine = if f.scaled {
@@ -88,12 +84,7 @@ impl Linear {
             add_imputed_checked_for_cpu(first, x, self.coef[0][j], f.fill, range)
         };
         for (k, coef) in self.coef.iter().enumerate().skip(1) {
-            let acc = &mut rest[(k - 1) * n..k * n];
-            if f.scaled {
-                add_scaled_for_cpu(acc, x, coef[j], f.fill, f.mean, f.scale);
-            } else {
-                add_imputed_for_cpu(acc, x, coef[j], f.fill);
-            }
+            f.add(coef[j], x, &mut rest[(k - 1) * n..k * n]);
         }
         fine
     }
@@ -151,6 +142,17 @@ pub struct FusedFeature {
     pub scale: f64,
 }
 
+impl FusedFeature {
+    /// `acc[i] += c * feature(x[i])`.
+    fn add(&self, c: f64, x: &[f64], acc: &mut [f64]) {
+        if self.scaled {
+            add_scaled_for_cpu(acc, x, c, self.fill, self.mean, self.scale);
+        } else {
+            add_imputed_for_cpu(acc, x, c, self.fill);
+        }
+    }
+}
+
 crate::exec::for_each_cpu! {
     /// `acc[i] += c * (((x[i] is NaN ? fill : x[i]) - mean) / scale)`: the impute step's, the
     /// scale step's and the model's operations on one value, as they do them.
@@ -171,20 +173,13 @@ crate::exec::for_each_cpu! {
     }
 }
 
-/// Whether `x` breaks `range`, as few vector operations as the NaN rule allows: with NaN fine,
-/// `x < lo | x > hi` (false for NaN); else `!(lo <= x <= hi)` (true for NaN).
-#[inline(always)]
-fn outside<const NAN_FINE: bool>(x: f64, lo: f64, hi: f64) -> bool {
-    if NAN_FINE { (x < lo) | (x > hi) } else { !((x >= lo) & (x <= hi)) }
-}
-
 /// The body of the checked kernels: `add(acc[i], x[i])` for each row, and whether no value
 /// lies outside the range. Branch-free (the flag is an OR over the block), so it vectorizes.
 #[inline(always)]
 fn add_checked<const NAN_FINE: bool>(acc: &mut [f64], x: &[f64], range: FineRange, add: impl Fn(&mut f64, f64)) -> bool {
     let mut broken = false;
     for (a, &x) in acc.iter_mut().zip(x) {
-        broken |= outside::<NAN_FINE>(x, range.lo, range.hi);
+        broken |= range.breaks::<NAN_FINE>(x);
         add(a, x);
     }
     !broken

@@ -207,7 +207,15 @@ impl FineRange {
     /// Whether [`NumericCheck::check`] finds `x` fine, for a check this range was made from.
     #[inline(always)]
     pub fn fine(self, x: f64) -> bool {
-        ((x >= self.lo) & (x <= self.hi)) | (self.nan_fine & x.is_nan())
+        !if self.nan_fine { self.breaks::<true>(x) } else { self.breaks::<false>(x) }
+    }
+
+    /// Whether `x` breaks the range, where `NAN_FINE` is `self.nan_fine`: in as few vector
+    /// operations as the NaN rule allows, for a kernel that tests every value of a block.
+    /// With NaN fine, `x < lo | x > hi` (false for NaN); else `!(lo <= x <= hi)` (true for NaN).
+    #[inline(always)]
+    pub fn breaks<const NAN_FINE: bool>(self, x: f64) -> bool {
+        if NAN_FINE { (x < self.lo) | (x > self.hi) } else { !((x >= self.lo) & (x <= self.hi)) }
     }
 }
 
