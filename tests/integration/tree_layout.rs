@@ -321,6 +321,44 @@ fn full_lockstep_runs_of_trees() {
     }
 }
 
+#[test]
+fn earlier_models_leave_nothing_in_the_scratch_that_counts() {
+    // Each thread keeps one scratch for the walks, which only grows and is only written where a
+    // block's features go: the lanes past a block's last row, the zero column that leaves
+    // read and the slack past the last group keep what an earlier model's block left there
+    // (a wider model's inputs, NaN and infinities among them). Shallow trees (the unmasked
+    // walk, which reads through that slack) and deep ones (the masked walk) alike give the
+    // reference's results, on the calling thread and the pool's, after every other model.
+    let mut rng = Rng(9);
+    let numeric = Kinds { categorical: false, missing_kinds: false };
+    let mut pool = vec![0.0, 1.0];
+    let mut cases = Vec::new();
+    // Features and deepest tree; 0 for leaf-wise trees of depth 14 (walked by refilling lanes,
+    // which index the whole scratch at once).
+    for (n_features, max_depth) in [(40, 8), (2, 8), (3, 11), (1, 4), (3, 0)] {
+        let mut case = random_ensemble(&mut rng, n_features, numeric, &mut pool);
+        let width = case.spec.trees[0].leaf_width;
+        case.spec.trees = (0..20)
+            .map(|t| {
+                let target = if width == 1 { (t % case.spec.n_targets) as u32 } else { 0 };
+                if max_depth == 0 {
+                    return spine_tree(&mut rng, 14, n_features, width, target, &mut pool);
+                }
+                let depth = 1 + rng.below(max_depth) as u32;
+                random_tree(&mut rng, depth, n_features, width, target, numeric, &mut pool)
+            })
+            .collect();
+        cases.push(case);
+    }
+    for round in 0..3 {
+        for (c, case) in cases.iter().enumerate() {
+            for n_rows in [300, 7, 1, 2, 130] {
+                check(case, &mut rng, &pool, n_rows, &format!("round {round}, model {c}, {n_rows} rows"));
+            }
+        }
+    }
+}
+
 /// A leaf-wise tree: a spine of `depth` splits, each with a leaf on a random side and the
 /// spine going on on the other, the last with two leaves; most walks end far above its
 /// deepest leaf.
