@@ -918,8 +918,9 @@ impl TreeEnsemble {
 /// scoring thread, allocated zeroed, its pages past the groups never touched (50 live threads
 /// scoring one row each with the 500x8 model: resident set +3.5 MB, against +13.5 MB when the
 /// scratch grew by writing its zeros, +1.3 MB before the reach). C driver, 500x8 on the Zen 3 host,
-/// interleaved rounds: one thread, 200k rows, 225-247k -> 258-281k rows/s; one row
-/// (`kiln_model_score_row`, mean of 50,000 calls) 5.8-6.1 -> 5.3-5.5 us.
+/// interleaved rounds: one thread, 200k rows, 225-247k -> 258-281k rows/s; one row (the
+/// driver's `kiln_model_score_row` median, `kiln_capi xgboost.kiln rows.bin 1 out.bin 1 20000
+/// 0 1000`, four rounds on a noisy host) 7.4-11.3 -> 6.3-9.2 us.
 #[inline(always)]
 fn column_reach<T, N: Step<T>, const MASK: bool>(group_len: usize) -> usize {
     match N::COLUMN_REACH {
