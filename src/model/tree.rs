@@ -91,6 +91,10 @@ trait Step<T>: Copy {
     /// that reads a group through a slice this long has no bounds check on the value's load
     /// (the compiler sees the index is within the slice's constant length).
     const COLUMN_REACH: Option<usize>;
+    /// For a node type whose children are indices into their run's window of the node array
+    /// (see [`WindowNode`]), that window's length: a constant the compiler sees every step's
+    /// index is below, so the node's load has no bounds check.
+    const WINDOW: Option<usize> = None;
 }
 
 impl<T: Copy> Step<T> for NumericNode<T> {
@@ -140,6 +144,65 @@ impl<T: Copy> Step<T> for CompactNode<T> {
     fn next(&self, at: u32, second: u32) -> u32 {
         at.wrapping_add(i32::from(self.child) as u32).wrapping_add(second)
     }
+}
+
+/// A compact node whose first child is a 16-bit index into its run's window of the node
+/// array (a run: the up to [`LANES`] consecutive trees a one-row walk takes in lockstep),
+/// which starts one node before the run's first root (so that a leaf, its own first child's
+/// successor, has an index to point at even at that root): a step's next index, the child plus
+/// 0 or 1, is at most 65,536, so a walk that reads its tree through a window of
+/// [`NODE_WINDOW`] nodes has no bounds check on the node's load either, and a one-row walk
+/// reads all of a run's trees through one window. Taken by models of at least
+/// [`NODE_WINDOW`] nodes whose trees all walk unmasked (none deeper than [`EXIT_CHECK_FROM`]),
+/// whose column starts fit 16 bits and whose runs each span at most 65,535 nodes; the node
+/// array then runs a window past the last run's start (see [`pad_nodes`]), so at most doubles.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, packed(4))]
+struct WindowNode<T> {
+    threshold: T,
+    column: u16,
+    child: u16,
+}
+
+/// The nodes a [`WindowNode`] walk reads its tree through: any 16-bit child plus one.
+const NODE_WINDOW: usize = u16::MAX as usize + 2;
+
+impl<T: Copy> Step<T> for WindowNode<T> {
+    const COLUMN_REACH: Option<usize> = Some(u16::MAX as usize + LANES);
+    const WINDOW: Option<usize> = Some(NODE_WINDOW);
+    #[inline(always)]
+    fn threshold(&self) -> T {
+        self.threshold
+    }
+    #[inline(always)]
+    fn column(&self) -> usize {
+        usize::from(self.column)
+    }
+    #[inline(always)]
+    fn next(&self, _at: u32, second: u32) -> u32 {
+        u32::from(self.child) + second
+    }
+}
+
+/// `nodes` (in a scratch of at most 65,536 columns) as window nodes, given every numeric
+/// tree's root and window start (in node order, the first root at 0), or `None` where a run
+/// spans more nodes than a 16-bit child reaches.
+fn window_nodes<T: Copy>(nodes: &[NumericNode<T>], windows: &[(u32, u32)]) -> Option<Vec<WindowNode<T>>> {
+    if windows.first().is_some_and(|&(root, _)| root != 0) {
+        return None;
+    }
+    let mut tree = 0;
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            while windows.get(tree + 1).is_some_and(|&(root, _)| root as usize <= i) {
+                tree += 1;
+            }
+            let child = u16::try_from(n.child.wrapping_sub(windows[tree].1)).ok()?;
+            Some(WindowNode { threshold: n.threshold, column: n.column as u16, child })
+        })
+        .collect()
 }
 
 /// `nodes` (in a scratch of at most 65,536 columns) as compact nodes, or `None` where a child
@@ -300,8 +363,9 @@ fn numeric_split<T: SplitValue>(t: f64, less: bool, default_left: bool) -> Optio
 #[derive(Debug, Clone, Copy)]
 enum Layout {
     /// In the numeric node array: walk exactly `depth` steps from `root`; with `refill`, a
-    /// block's rows walk it in [`walk_refill`]'s way.
-    Numeric { root: u32, depth: u32, refill: bool },
+    /// block's rows walk it in [`walk_refill`]'s way. Window nodes (see [`WindowNode`]) index
+    /// the tree from `window`, where its run's window starts.
+    Numeric { root: u32, depth: u32, refill: bool, window: u32 },
     /// In the general node array.
     General { root: u32 },
 }
@@ -323,6 +387,8 @@ enum NumericNodes {
     F32Compact(Vec<CompactNode<f32>>),
     F64(Vec<NumericNode<f64>>),
     F64Compact(Vec<CompactNode<f64>>),
+    F32Window(Vec<WindowNode<f32>>),
+    F64Window(Vec<WindowNode<f64>>),
 }
 
 /// Consecutive trees that a small block scores together, one row at a time: up to [`LANES`]
@@ -422,7 +488,7 @@ impl TreeEnsemble {
         match &mut m.numeric {
             NumericNodes::F32(nodes) => nodes.reserve(all_nodes + all_nodes / 8 + LINE_NODES * spec.trees.len()),
             NumericNodes::F64(nodes) => nodes.reserve(all_nodes),
-            NumericNodes::F32Compact(_) | NumericNodes::F64Compact(_) => {}
+            _ => unreachable!("laid out wide first"),
         }
         for tree in &spec.trees {
             let mut leaf_base = m.leaf_values.len() as u32;
@@ -430,7 +496,7 @@ impl TreeEnsemble {
             let numeric = match &mut m.numeric {
                 NumericNodes::F32(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less),
                 NumericNodes::F64(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less),
-                NumericNodes::F32Compact(_) | NumericNodes::F64Compact(_) => unreachable!("compacted once laid out"),
+                _ => unreachable!("compacted once laid out"),
             };
             let layout = match numeric {
                 Some(layout) => {
@@ -448,31 +514,59 @@ impl TreeEnsemble {
             m.trees.push(Tree { layout, target: tree.target, width: tree.leaf_width, leaf_base });
         }
         m.runs = tree_runs(&m.trees);
+        m.masked_walk = m.trees.iter().any(|t| matches!(t.layout, Layout::Numeric { depth, .. } if depth > EXIT_CHECK_FROM));
+        // Each numeric tree's root and the start of its window: a node before its run's first
+        // root, so that one window serves all of a run's trees (see `WindowNode`).
+        let windows: Vec<(u32, u32)> = m
+            .runs
+            .iter()
+            .filter(|run| run.numeric)
+            .flat_map(|run| {
+                let trees = &m.trees[run.first as usize..(run.first + run.len) as usize];
+                let root = |tree: &Tree| if let Layout::Numeric { root, .. } = tree.layout { root } else { unreachable!("numeric run") };
+                let window = root(&trees[0]).wrapping_sub(1);
+                trees.iter().map(move |tree| (root(tree), window))
+            })
+            .collect();
         // The largest column start, the zero column's `2 * n_columns * LANES`, must fit 16 bits.
+        // Window nodes where their padding (a window past the last run) at most doubles the
+        // array; smaller models keep the offsets.
         if 2 * n_columns as usize * LANES <= usize::from(u16::MAX) {
             let compacted = match &m.numeric {
+                NumericNodes::F32(nodes) if !m.masked_walk && nodes.len() >= NODE_WINDOW => window_nodes(nodes, &windows).map(NumericNodes::F32Window),
+                NumericNodes::F64(nodes) if !m.masked_walk && nodes.len() >= NODE_WINDOW => window_nodes(nodes, &windows).map(NumericNodes::F64Window),
+                _ => None,
+            };
+            let compacted = compacted.or_else(|| match &m.numeric {
                 NumericNodes::F32(nodes) => compact_nodes(nodes).map(NumericNodes::F32Compact),
                 NumericNodes::F64(nodes) => compact_nodes(nodes).map(NumericNodes::F64Compact),
-                NumericNodes::F32Compact(_) | NumericNodes::F64Compact(_) => None,
-            };
+                _ => None,
+            });
             if let Some(compacted) = compacted {
                 m.numeric = compacted;
             }
         }
-        m.masked_walk = m.trees.iter().any(|t| matches!(t.layout, Layout::Numeric { depth, .. } if depth > EXIT_CHECK_FROM));
         // A loaded model keeps these for its life: no spare capacity from growing them, padded
         // to a power of two for a masked walk (see `pad_nodes`), and compact float32 nodes
         // moved to start on a cache line, so that `lay_numeric`'s lines are the cache's.
         let pad = m.masked_walk;
+        // Window nodes: room for the last run's window.
+        let window_end = windows.last().map_or(0, |&(_, w)| w.wrapping_add(1) as usize + NODE_WINDOW - 1);
         let shift = match &mut m.numeric {
-            NumericNodes::F32(nodes) => pad_nodes(nodes, pad, false, NumericNode { threshold: f32::INFINITY, column: 0, child: 0 }),
-            NumericNodes::F32Compact(nodes) => pad_nodes(nodes, pad, true, CompactNode { threshold: f32::INFINITY, column: 0, child: 0 }),
-            NumericNodes::F64(nodes) => pad_nodes(nodes, pad, false, NumericNode { threshold: f64::INFINITY, column: 0, child: 0 }),
-            NumericNodes::F64Compact(nodes) => pad_nodes(nodes, pad, false, CompactNode { threshold: f64::INFINITY, column: 0, child: 0 }),
+            NumericNodes::F32(nodes) => pad_nodes(nodes, pad, false, 0, NumericNode { threshold: f32::INFINITY, column: 0, child: 0 }),
+            NumericNodes::F32Compact(nodes) => pad_nodes(nodes, pad, true, 0, CompactNode { threshold: f32::INFINITY, column: 0, child: 0 }),
+            NumericNodes::F64(nodes) => pad_nodes(nodes, pad, false, 0, NumericNode { threshold: f64::INFINITY, column: 0, child: 0 }),
+            NumericNodes::F64Compact(nodes) => pad_nodes(nodes, pad, false, 0, CompactNode { threshold: f64::INFINITY, column: 0, child: 0 }),
+            NumericNodes::F32Window(nodes) => pad_nodes(nodes, false, true, window_end, WindowNode { threshold: 0.0, column: 0, child: 0 }),
+            NumericNodes::F64Window(nodes) => pad_nodes(nodes, false, false, window_end, WindowNode { threshold: 0.0, column: 0, child: 0 }),
         };
+        let mut tree_windows = windows.iter();
         for tree in &mut m.trees {
-            if let Layout::Numeric { root, .. } = &mut tree.layout {
+            if let Layout::Numeric { root, window, .. } = &mut tree.layout {
                 *root += shift;
+                // In numeric tree order, as `windows` lists them.
+                let &(_, w) = tree_windows.next().expect("a window per numeric tree");
+                *window = w.wrapping_add(shift);
             }
         }
         m.general.shrink_to_fit();
@@ -623,6 +717,8 @@ impl TreeEnsemble {
             NumericNodes::F32Compact(nodes) => self.score_trees(nodes, block, out),
             NumericNodes::F64(nodes) => self.score_trees(nodes, block, out),
             NumericNodes::F64Compact(nodes) => self.score_trees(nodes, block, out),
+            NumericNodes::F32Window(nodes) => self.score_trees(nodes, block, out),
+            NumericNodes::F64Window(nodes) => self.score_trees(nodes, block, out),
         }
         if self.aggregate == Aggregate::Average {
             let trees = self.trees.len() as f64;
@@ -740,13 +836,13 @@ impl TreeEnsemble {
         let (num, stride) = block.num_all();
         for tree in &self.trees {
             match tree.layout {
-                Layout::Numeric { root, depth, refill } => {
+                Layout::Numeric { root, depth, refill, window } => {
                     let leaf_base = tree.leaf_base as usize;
                     let visit_leaf = |i: usize, leaf: u32| visit(tree, leaf_base + nodes[leaf as usize].threshold().leaf_offset(), i);
                     if refill {
-                        walk_refill::<T, N, MASK>(nodes, scratch.as_flattened(), self.scratch_columns(), root, n, visit_leaf);
+                        walk_refill::<T, N, MASK>(nodes, scratch.as_flattened(), self.scratch_columns(), (root, window), n, visit_leaf);
                     } else {
-                        walk_numeric::<T, N, MASK>(nodes, scratch.as_flattened(), self.scratch_columns(), root, depth, n, visit_leaf);
+                        walk_numeric::<T, N, MASK>(nodes, scratch.as_flattened(), self.scratch_columns(), (root, window), depth, n, visit_leaf);
                     }
                 }
                 Layout::General { root } => {
@@ -800,16 +896,9 @@ impl TreeEnsemble {
         let reach = column_reach::<T, N, MASK>(group_len);
         let group = &scratch.as_flattened()[(i / LANES) * group_len..][..reach];
         let (group, column_mask) = masked::<_, MASK>(group);
-        let (nodes, node_mask) = masked::<_, MASK>(nodes);
         // Unmasked, the row's values are read from a slice starting at its lane (one add less
         // in each step) that reaches as far as any column starts.
         let (values, lane) = if MASK { (group, i % LANES) } else { (&group[i % LANES..][..reach + 1 - LANES], 0) };
-        let step = |at: &mut u32| {
-            let a = *at as usize & node_mask;
-            let node = nodes[a];
-            let x = values[(node.column() + lane) & column_mask];
-            *at = node.next(a as u32, u32::from(!(x <= node.threshold())));
-        };
         for run in &self.runs {
             let trees = &self.trees[run.first as usize..(run.first + run.len) as usize];
             if !run.numeric {
@@ -818,11 +907,21 @@ impl TreeEnsemble {
                 visit(tree, self.general_leaf(root, num, stride, i));
                 continue;
             }
+            // The run's trees share their nodes' slice (window nodes: the run's window).
+            let root = |tree: &Tree| if let Layout::Numeric { root, window, .. } = tree.layout { (root, window) } else { unreachable!("numeric run") };
+            let (first_root, window) = root(&trees[0]);
+            let (run_nodes, node_mask, _, to_array) = tree_nodes::<T, N, MASK>(nodes, first_root, window);
             let mut at = [0u32; LANES];
             for (a, tree) in at.iter_mut().zip(trees) {
-                let Layout::Numeric { root, .. } = tree.layout else { unreachable!("numeric run") };
-                *a = root;
+                *a = root(tree).0 - to_array;
             }
+            let step = |at: &mut u32| {
+                let a = *at as usize & node_mask;
+                let node = run_nodes[a];
+                let x = values[(node.column() + lane) & column_mask];
+                *at = node.next(a as u32, u32::from(!(x <= node.threshold())));
+            };
+            let leaf_values = |tree: &Tree, leaf: u32| tree.leaf_base as usize + nodes[(leaf + to_array) as usize].threshold().leaf_offset();
             // Full runs walk a copy of the lanes that only fixed-length loops touch, as in
             // `walk_numeric` (one row, 500x8: 6.0-6.3 -> 4.6-4.8 us).
             if trees.len() == LANES && run.depth <= EXIT_CHECK_FROM {
@@ -830,10 +929,11 @@ impl TreeEnsemble {
                 for _ in 0..run.depth {
                     lanes.iter_mut().for_each(step);
                 }
+                // Visited from the fixed-length copy (through a slice, the loop was not
+                // unrolled and one row took ~6% longer).
                 for (tree, &leaf) in trees.iter().zip(&lanes) {
-                    visit(tree, tree.leaf_base as usize + nodes[leaf as usize].threshold().leaf_offset());
+                    visit(tree, leaf_values(tree, leaf));
                 }
-                continue;
             } else if trees.len() == LANES {
                 // As in `walk_numeric`: deep runs stop once every tree's walk sits at a leaf.
                 let mut lanes = at;
@@ -844,21 +944,20 @@ impl TreeEnsemble {
                         lanes.iter_mut().for_each(step);
                     }
                     level = end;
-                    if level < run.depth && lanes.iter().all(|&a| nodes[a as usize].threshold().is_leaf()) {
+                    if level < run.depth && lanes.iter().all(|&a| run_nodes[a as usize & node_mask].threshold().is_leaf()) {
                         break;
                     }
                 }
                 for (tree, &leaf) in trees.iter().zip(&lanes) {
-                    visit(tree, tree.leaf_base as usize + nodes[leaf as usize].threshold().leaf_offset());
+                    visit(tree, leaf_values(tree, leaf));
                 }
-                continue;
             } else {
                 for _ in 0..run.depth {
                     at[..trees.len()].iter_mut().for_each(step);
                 }
-            }
-            for (tree, &leaf) in trees.iter().zip(&at) {
-                visit(tree, tree.leaf_base as usize + nodes[leaf as usize].threshold().leaf_offset());
+                for (tree, &leaf) in trees.iter().zip(&at) {
+                    visit(tree, leaf_values(tree, leaf));
+                }
             }
         }
     }
@@ -934,10 +1033,15 @@ fn column_reach<T, N: Step<T>, const MASK: bool>(group_len: usize) -> usize {
 
 /// Move a numeric node array into its lasting allocation; returns how many filler nodes now
 /// come first (what the trees' roots move by). With `align` (compact nodes, whose child is
-/// an offset), that many that the array's first node starts a 64-byte cache line: the
-/// allocator gives no such alignment, and a `Vec` of a type aligned to 64 would not index
-/// as a plain slice of nodes. (A clone of the ensemble would lose the alignment, costing only
-/// speed; none is made.)
+/// an offset or an index within the tree), that many that the array's first node starts a
+/// 64-byte cache line: the allocator gives no such alignment, and a `Vec` of a type aligned to
+/// 64 would not index as a plain slice of nodes. (A clone of the ensemble would lose the
+/// alignment, costing only speed; none is made.)
+///
+/// For window nodes (`window_end` > 0, where the last tree's window ends before the shift),
+/// at least one filler first (a window starts a node before its root) and fillers after the
+/// last tree to the end of its window: [`NODE_WINDOW`] nodes, 512 KiB of float32 nodes, whose
+/// pages past the trees no walk touches.
 ///
 /// For a masked walk (`pad`), pad a numeric node array to a power-of-two length with `filler`
 /// nodes that no walk reaches. A masked walk indexes nodes as `at & (len - 1)` and scratch
@@ -946,12 +1050,12 @@ fn column_reach<T, N: Step<T>, const MASK: bool>(group_len: usize) -> usize {
 /// check (a compare against a length spilled to the stack and a branch, each step, for each
 /// lane). That walks leaf-wise LightGBM trees (deeper than [`EXIT_CHECK_FROM`]) ~20% faster,
 /// and a depth-12 forest within the noise of the checked walk; depth-8 trees walked ~8% slower
-/// (the larger scratch and the masks' registers), so they keep the checked walk. Padding at
+/// (the larger scratch and the masks' registers), so they keep the unmasked walk. Padding at
 /// most doubles the node array, usually far less (500 LightGBM trees of 255 leaves: 254,500
 /// nodes round to 262,144).
-fn pad_nodes<N: Copy>(nodes: &mut Vec<N>, pad: bool, align: bool, filler: N) -> u32 {
+fn pad_nodes<N: Copy>(nodes: &mut Vec<N>, pad: bool, align: bool, window_end: usize, filler: N) -> u32 {
     let line = if align { 64 / std::mem::size_of::<N>() } else { 1 };
-    let len = nodes.len() + line - 1;
+    let len = (nodes.len() + line).max(window_end + line);
     let len = if pad { len.max(1).next_power_of_two() } else { len };
     // Filled within its capacity, so never moved again.
     let mut settled: Vec<N> = Vec::with_capacity(len);
@@ -959,9 +1063,10 @@ fn pad_nodes<N: Copy>(nodes: &mut Vec<N>, pad: bool, align: bool, filler: N) -> 
         s if align && s < line => s,
         _ => 0,
     };
+    let shift = if window_end > 0 && shift == 0 { line } else { shift };
     settled.resize(shift, filler);
     settled.extend_from_slice(nodes);
-    settled.resize(if pad { len } else { settled.len() }, filler);
+    settled.resize(if pad { len } else { settled.len().max(shift + window_end) }, filler);
     *nodes = settled;
     shift as u32
 }
@@ -977,6 +1082,21 @@ fn masked<T, const MASK: bool>(items: &[T]) -> (&[T], usize) {
     debug_assert!(items.len().is_power_of_two());
     let mask = items.len() - 1;
     (&items[..=mask], mask)
+}
+
+/// The nodes a walk of the tree at `root` reads, their index mask (see [`masked`]), the
+/// root's index among them, and what an index there adds to be the node array's: for window
+/// nodes, the window from `window` (see [`WindowNode`]), a slice of constant length that needs
+/// no mask; otherwise all nodes, masked for a masked walk.
+#[inline(always)]
+fn tree_nodes<T, N: Step<T>, const MASK: bool>(nodes: &[N], root: u32, window: u32) -> (&[N], usize, u32, u32) {
+    match N::WINDOW {
+        Some(len) => (&nodes[window as usize..][..len], usize::MAX, root - window, window),
+        None => {
+            let (nodes, mask) = masked::<_, MASK>(nodes);
+            (nodes, mask, root, 0)
+        }
+    }
 }
 
 /// Cut the trees, in order, into runs of up to [`LANES`] consecutive numeric trees and single
@@ -1146,23 +1266,24 @@ fn lay_numeric<T: SplitValue>(
     }
     // Deep trees whose deepest leaf lies well below their average leaf (leaf-wise trees).
     let refill = depth > EXIT_CHECK_FROM && 4 * depth as usize * n_leaves > 5 * leaf_levels as usize;
-    Some(Layout::Numeric { root: root as u32, depth, refill })
+    Some(Layout::Numeric { root: root as u32, depth, refill, window: 0 })
 }
 
-/// Walk every row of the block through the numeric tree at `root`, [`LANES`] rows in lockstep
-/// for exactly `depth` steps, calling `visit(row, leaf)` in row order. Each lane's chain of
-/// loads is independent of the others, so the core overlaps them.
+/// Walk every row of the block through the numeric tree at `root` (window nodes: read through
+/// the window from `window`, see [`tree_nodes`]), [`LANES`] rows in lockstep for exactly
+/// `depth` steps, calling `visit(row, leaf)` in row order. Each lane's chain of loads is
+/// independent of the others, so the core overlaps them.
 #[inline(always)]
 fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
     nodes: &[N],
     scratch: &[T],
     n_columns: usize,
-    root: u32,
+    (root, window): (u32, u32),
     depth: u32,
     n_rows: usize,
     mut visit: impl FnMut(usize, u32),
 ) {
-    let (nodes, node_mask) = masked::<_, MASK>(nodes);
+    let (nodes, node_mask, root, to_array) = tree_nodes::<T, N, MASK>(nodes, root, window);
     let group_len = n_columns * LANES;
     let reach = column_reach::<T, N, MASK>(group_len);
     for g in 0..n_rows.div_ceil(LANES) {
@@ -1204,7 +1325,7 @@ fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
                 }
             }
             for (r, &leaf) in lanes.iter().enumerate() {
-                visit(first + r, leaf);
+                visit(first + r, leaf + to_array);
             }
             continue;
         } else if live == LANES {
@@ -1232,7 +1353,7 @@ fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
             }
         }
         for (r, &leaf) in at[..live].iter().enumerate() {
-            visit(first + r, leaf);
+            visit(first + r, leaf + to_array);
         }
     }
 }
@@ -1244,8 +1365,8 @@ fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
 /// list), refilling every 3 levels gained nothing, every 12-16 levels ~30%.
 const REFILL_LEVELS: u32 = 6;
 
-/// Walk every row of the block through the deep numeric tree at `root`, [`LANES`] walks in
-/// flight, calling `visit(row, leaf)` for each row (in no fixed order). Every
+/// Walk every row of the block through the deep numeric tree at `root` (and `window`, as in
+/// [`walk_numeric`]), [`LANES`] walks in flight, calling `visit(row, leaf)` for each row (in no fixed order). Every
 /// [`REFILL_LEVELS`] levels, a lane whose walk sits at a leaf hands it over and takes the
 /// block's next row from the root. Leaf-wise trees end most walks far above their deepest
 /// leaf: walking a group of rows in lockstep until its deepest walk ends, LightGBM's 500
@@ -1257,11 +1378,11 @@ fn walk_refill<T: SplitValue, N: Step<T>, const MASK: bool>(
     nodes: &[N],
     scratch: &[T],
     n_columns: usize,
-    root: u32,
+    (root, window): (u32, u32),
     n_rows: usize,
     mut visit: impl FnMut(usize, u32),
 ) {
-    let (nodes, node_mask) = masked::<_, MASK>(nodes);
+    let (nodes, node_mask, root, to_array) = tree_nodes::<T, N, MASK>(nodes, root, window);
     let (scratch, column_mask) = masked::<_, MASK>(scratch);
     let group_len = n_columns * LANES;
     let offset = |row: usize| (row / LANES) * group_len + row % LANES;
@@ -1294,7 +1415,7 @@ fn walk_refill<T: SplitValue, N: Step<T>, const MASK: bool>(
         }
         for &l in &ended[..n_ended] {
             let l = usize::from(l);
-            visit(row[l], at[l]);
+            visit(row[l], at[l] + to_array);
             if next < n_rows {
                 (row[l], base[l], at[l]) = (next, offset(next), root);
                 next += 1;
@@ -1427,18 +1548,87 @@ mod tests {
         assert!(!refills(&spine_tree(8)) && !refills(&complete_tree(12)) && !refills(&complete_tree(8)));
     }
 
-    /// Compact float32 nodes are moved to start on a cache line, and a masked walk's array is a
-    /// power of two long, the trees' roots moved with them.
+    /// An ensemble of `trees` over two features, summed in `precision`.
+    fn ensemble(trees: Vec<TreeSpec>, precision: Precision) -> TreeEnsemble {
+        let spec = TreeEnsembleSpec {
+            features: vec!["a".into(), "b".into()],
+            n_targets: 1,
+            base_score: vec![],
+            aggregate: Aggregate::Sum,
+            decision: Decision::Less,
+            input_precision: precision,
+            accumulate: precision,
+            transform: OutputTransform::Identity,
+            trees,
+        };
+        TreeEnsemble::new(&spec, &[0, 1])
+    }
+
+    /// Every walk of `depth` steps through window nodes from `at` (a window index), as
+    /// [`every_walk`]: calls `reach(leaf's window index)`.
+    fn every_window_walk<T: SplitValue>(window: &[WindowNode<T>], at: u32, steps: u32, reach: &mut impl FnMut(u32)) {
+        if steps == 0 {
+            return reach(at);
+        }
+        let node = window[at as usize];
+        let seconds = if node.threshold().is_leaf() { 1..2 } else { 0..2 };
+        for second in seconds {
+            every_window_walk(window, node.next(at, second), steps - 1, reach);
+        }
+    }
+
+    /// Models of at least a window's nodes whose trees walk unmasked take window nodes: every
+    /// walk of each tree, read through its run's window, ends on one of that tree's own leaves
+    /// (a leaf-only tree's too), and the array reaches the last run's window end. Smaller
+    /// models and deeper ones keep the offsets.
+    #[test]
+    fn large_shallow_models_take_window_nodes() {
+        let leaf = TreeSpec { feature: vec![-1], threshold: vec![0.0], left: vec![-1], right: vec![-1], default_left: vec![false], value: vec![7.0], ..complete_tree(0) };
+        let mut trees = vec![leaf.clone()];
+        trees.extend((0..139).map(|t| complete_tree(if t % 40 == 39 { 3 } else { 8 })));
+        trees.insert(17, leaf);
+        let m = ensemble(trees.clone(), Precision::Float32);
+        let NumericNodes::F32Window(nodes) = &m.numeric else { panic!("{} trees of depth 8: window nodes", trees.len()) };
+        assert!(!m.masked_walk);
+        let mut leaves_seen = 0;
+        for (t, tree) in m.trees.iter().enumerate() {
+            let Layout::Numeric { root, depth, window, .. } = tree.layout else { panic!("numeric") };
+            let next_root = m.trees.get(t + 1).map_or(nodes.len() as u32, |n| if let Layout::Numeric { root, .. } = n.layout { root } else { 0 });
+            let view = &nodes[window as usize..][..NODE_WINDOW];
+            every_window_walk(view, root - window, depth, &mut |leaf| {
+                let at = leaf + window;
+                assert!((root..next_root).contains(&at), "tree {t}: leaf {at} outside {root}..{next_root}");
+                assert!(nodes[at as usize].threshold().is_leaf(), "tree {t}: walk ends on a split");
+                leaves_seen += 1;
+            });
+        }
+        assert_eq!(leaves_seen, 2 + 136 * 256 + 3 * 8);
+        assert!(matches!(ensemble(trees.clone(), Precision::Float64).numeric, NumericNodes::F64Window(_)));
+        assert!(matches!(ensemble(trees[..40].to_vec(), Precision::Float32).numeric, NumericNodes::F32Compact(_)), "too small");
+        let mut deep = trees;
+        deep.push(complete_tree(9));
+        assert!(matches!(ensemble(deep, Precision::Float32).numeric, NumericNodes::F32Compact(_)), "masked");
+    }
+
+    /// Compact float32 nodes are moved to start on a cache line, a masked walk's array is a
+    /// power of two long, and a window walk's has a filler before its first node and reaches
+    /// the end of its last tree's window; the trees' roots move with them.
     #[test]
     fn settled_nodes_start_on_a_cache_line() {
-        for (len, pad) in [(5usize, false), (1000, true), (1, true)] {
+        for (len, pad, window_end) in [(5usize, false, 0), (1000, true, 0), (1, true, 0), (5, false, 900), (1000, false, 900), (0, false, 1)] {
             let mut nodes: Vec<CompactNode<f32>> = (0..len).map(|i| CompactNode { threshold: i as f32, column: 0, child: 0 }).collect();
-            let shift = pad_nodes(&mut nodes, pad, true, CompactNode { threshold: -1.0, column: 0, child: 0 }) as usize;
+            let shift = pad_nodes(&mut nodes, pad, true, window_end, CompactNode { threshold: -1.0, column: 0, child: 0 }) as usize;
             assert_eq!(nodes[shift..].as_ptr().align_offset(64), 0);
-            assert_eq!(nodes[shift + len - 1].threshold(), (len - 1) as f32);
+            if len > 0 {
+                assert_eq!(nodes[shift + len - 1].threshold(), (len - 1) as f32);
+            }
             assert!(nodes[..shift].iter().all(|n| n.threshold() == -1.0));
+            assert!(nodes[shift + len..].iter().all(|n| n.threshold() == -1.0));
             if pad {
                 assert!(nodes.len().is_power_of_two() && nodes.len() >= len + shift);
+            } else if window_end > 0 {
+                assert!(shift > 0);
+                assert_eq!(nodes.len(), shift + len.max(window_end));
             } else {
                 assert_eq!(nodes.len(), len + shift);
             }

@@ -524,3 +524,35 @@ fn models_too_wide_for_compact_nodes() {
         }
     }
 }
+
+#[test]
+fn large_shallow_models_walk_run_windows() {
+    // Models of depth-8 trees with 65,537 nodes or more take nodes whose child is an index
+    // into a window shared by a run of sixteen trees (no bounds check per step): complete and
+    // random trees, leaf-only trees (one at a run's start, where the window begins a node
+    // before it) and a general tree cutting the runs short, in both precisions, scored a row
+    // at a time (trees in lockstep) and in blocks.
+    let mut rng = Rng(8);
+    let mut pool = vec![0.0, -2.0, 2.0];
+    let numeric = Kinds { categorical: false, missing_kinds: false };
+    for (input, accumulate) in [(Precision::Float32, Precision::Float32), (Precision::Float64, Precision::Float64), (Precision::Float32, Precision::Float64)] {
+        let mut case = random_ensemble(&mut rng, 4, numeric, &mut pool);
+        case.spec.input_precision = input;
+        case.spec.accumulate = accumulate;
+        case.spec.n_targets = 1;
+        case.spec.base_score = vec![0.5];
+        case.spec.aggregate = Aggregate::Sum;
+        let leaf_only = random_tree(&mut rng, 0, 4, 1, 0, numeric, &mut pool);
+        let mut trees = vec![leaf_only.clone()];
+        for t in 0..150 {
+            trees.push(if t % 7 == 3 { random_tree(&mut rng, 8, 4, 1, 0, numeric, &mut pool) } else { full_tree(&mut rng, 8, 4, &mut pool) });
+        }
+        trees.insert(32, leaf_only);
+        trees.insert(70, random_tree(&mut rng, 5, 4, 1, 0, Kinds { categorical: true, missing_kinds: true }, &mut pool));
+        assert!(trees.iter().map(|t| t.feature.len()).sum::<usize>() > 65_537);
+        case.spec.trees = trees;
+        for n_rows in [1, 3, 130] {
+            check(&case, &mut rng, &pool, n_rows, &format!("large shallow model, {input:?} input, {accumulate:?} accumulation, {n_rows} rows"));
+        }
+    }
+}
