@@ -526,8 +526,8 @@ fn models_too_wide_for_compact_nodes() {
 }
 
 #[test]
-fn large_shallow_models_walk_run_windows() {
-    // Models of depth-8 trees with 65,537 nodes or more take nodes whose child is an index
+fn large_models_walk_run_windows() {
+    // Models with 65,537 nodes or more take nodes whose child is an index
     // into a window shared by a run of sixteen trees (no bounds check per step): complete and
     // random trees, leaf-only trees (one at a run's start, where the window begins a node
     // before it) and a general tree cutting the runs short, in both precisions, scored a row
@@ -550,9 +550,23 @@ fn large_shallow_models_walk_run_windows() {
         trees.insert(32, leaf_only);
         trees.insert(70, random_tree(&mut rng, 5, 4, 1, 0, Kinds { categorical: true, missing_kinds: true }, &mut pool));
         assert!(trees.iter().map(|t| t.feature.len()).sum::<usize>() > 65_537);
-        case.spec.trees = trees;
-        for n_rows in [1, 3, 130] {
-            check(&case, &mut rng, &pool, n_rows, &format!("large shallow model, {input:?} input, {accumulate:?} accumulation, {n_rows} rows"));
+        // The same with deeper trees, walked unmasked through their windows: complete ones
+        // of depth 10 and 12 (walks that stop once a group's lanes all sit at leaves) and
+        // leaf-wise spines (refilled lanes), in runs of sixteen and cut short.
+        let mut deep = trees.clone();
+        for t in 0..40 {
+            deep.insert(3 * t, match t % 4 {
+                0 => full_tree(&mut rng, 10, 4, &mut pool),
+                1 => spine_tree(&mut rng, 20 + t as u32 % 7, 4, 1, 0, &mut pool),
+                2 => random_tree(&mut rng, 12, 4, 1, 0, numeric, &mut pool),
+                _ => full_tree(&mut rng, 12, 4, &mut pool),
+            });
+        }
+        for (trees, kind) in [(trees, "shallow"), (deep, "deep")] {
+            case.spec.trees = trees;
+            for n_rows in [1, 3, 130, 300] {
+                check(&case, &mut rng, &pool, n_rows, &format!("large {kind} model, {input:?} input, {accumulate:?} accumulation, {n_rows} rows"));
+            }
         }
     }
 }
