@@ -1098,7 +1098,13 @@ fn masked<T, const MASK: bool>(items: &[T]) -> (&[T], usize) {
 #[inline(always)]
 fn tree_nodes<T, N: Step<T>, const MASK: bool>(nodes: &[N], root: u32, window: u32) -> (&[N], usize, u32, u32) {
     match N::WINDOW {
-        Some(len) => (&nodes[window as usize..][..len], usize::MAX, root - window, window),
+        // The root's index is below 65,536 (a run's window spans at most 65,535 nodes); saying
+        // so with `min` lets the compiler bound the index of lanes that start at the root (a
+        // partial group's, a deep tree's), so their steps have no bounds check either. The
+        // refilling walk's lanes, kept in memory across hand-overs, still check the first step
+        // of every few levels. C driver, one thread, five interleaved rounds: LightGBM 95-98k
+        // -> 97-99k rows/s, XGBoost unchanged.
+        Some(len) => (&nodes[window as usize..][..len], usize::MAX, (root - window).min(u32::from(u16::MAX)), window),
         None => {
             let (nodes, mask) = masked::<_, MASK>(nodes);
             (nodes, mask, root, 0)
