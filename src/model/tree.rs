@@ -8,9 +8,10 @@
 //! - **Numeric** trees (every split numeric, missing values going a fixed default direction:
 //!   XGBoost, scikit-learn, LightGBM with NaN missing) use compact nodes holding the threshold
 //!   in the model's input precision (`f32` nodes of 8 bytes and `f64` nodes of 12, or 12 and
-//!   16 for a model with a tree of over 32,768 nodes), a leaf that
-//!   points back at itself, and a walk of exactly the tree's depth with no per-node flag test
-//!   and no exit branch. That lets [`LANES`] rows walk one tree in lockstep, so the CPU overlaps
+//!   16 where a child lies beyond a 16-bit reach), the child as an index into a window shared
+//!   by a run of 16 trees in large models ([`WindowNode`]: no bounds check per step) or as an
+//!   offset in smaller ones, a leaf that points back at itself, and a walk of exactly the
+//!   tree's depth with no per-node flag test and no exit branch. That lets [`LANES`] rows walk one tree in lockstep, so the CPU overlaps
 //!   their independent loads instead of waiting on one row's chain of dependent loads.
 //! - **General** trees (categorical splits, LightGBM's `zero` and `none` missing types) keep the
 //!   flagged 24-byte nodes and walk one row at a time.
