@@ -96,6 +96,20 @@ trait Step<T>: Copy {
     /// (see [`WindowNode`]), that window's length: a constant the compiler sees every step's
     /// index is below, so the node's load has no bounds check.
     const WINDOW: Option<usize> = None;
+    /// A walk's position as the index it reads: itself, except for window nodes, whose
+    /// positions all fit 16 bits. Saying so (a truncation that changes no valid position)
+    /// bounds the index below the window's length wherever the position comes from: the
+    /// one-row walk's and the refilling walk's lanes, which start from memory, so the
+    /// compiler could not bound them and checked every step (a compare and a branch; the
+    /// zero-extending move costs a cycle on the step's chain instead). A lockstep block walk
+    /// (`walk_numeric`), whose lanes all start at the bounded root, needs neither. C driver,
+    /// Zen 3 host, interleaved rounds: one row of 500x8 6.31-6.56 -> 5.91-5.99 us, LightGBM
+    /// one thread 98-99k -> 104-106k rows/s (in the block walk the truncation cost XGBoost
+    /// 3%).
+    #[inline(always)]
+    fn index(at: u32) -> usize {
+        at as usize
+    }
 }
 
 impl<T: Copy> Step<T> for NumericNode<T> {
@@ -150,12 +164,13 @@ impl<T: Copy> Step<T> for CompactNode<T> {
 /// A compact node whose first child is a 16-bit index into its run's window of the node
 /// array (a run: the up to [`LANES`] consecutive trees a one-row walk takes in lockstep),
 /// which starts one node before the run's first root (so that a leaf, its own first child's
-/// successor, has an index to point at even at that root): a step's next index, the child plus
-/// 0 or 1, is at most 65,536, so a walk that reads its tree through a window of
-/// [`NODE_WINDOW`] nodes has no bounds check on the node's load either, and a one-row walk
-/// reads all of a run's trees through one window. Taken by models of at least
-/// [`NODE_WINDOW`] nodes whose column starts fit 16 bits and whose runs each span at most
-/// 65,535 nodes; the node array then runs a window past the last run's start (see
+/// successor, has an index to point at even at that root): a child is below 65,535, so a
+/// step's next index, the child plus 0 or 1, fits 16 bits, and a walk that reads its tree
+/// through a window of [`NODE_WINDOW`] nodes, its positions as 16-bit indices
+/// ([`Step::index`]), has no bounds check on the node's load either; a one-row walk reads all
+/// of a run's trees through one window. Taken by models of at least [`NODE_WINDOW`] nodes
+/// whose column starts fit 16 bits and whose runs each span at most 65,535 nodes; the node
+/// array then runs a window past the last run's start (see
 /// [`pad_nodes`]), so at most doubles. Their deep trees walk unmasked too: the window is
 /// cheaper than the mask on the step's chain (C driver, one thread, five interleaved rounds,
 /// Zen 3 host: LightGBM's 500 trees of 255 leaves 84-92k -> 90-95k rows/s, the peers' forest
@@ -168,12 +183,16 @@ struct WindowNode<T> {
     child: u16,
 }
 
-/// The nodes a [`WindowNode`] walk reads its tree through: any 16-bit child plus one.
+/// The nodes a [`WindowNode`] walk reads its tree through: any child plus one.
 const NODE_WINDOW: usize = u16::MAX as usize + 2;
 
 impl<T: Copy> Step<T> for WindowNode<T> {
     const COLUMN_REACH: Option<usize> = Some(u16::MAX as usize + LANES);
     const WINDOW: Option<usize> = Some(NODE_WINDOW);
+    #[inline(always)]
+    fn index(at: u32) -> usize {
+        usize::from(at as u16)
+    }
     #[inline(always)]
     fn threshold(&self) -> T {
         self.threshold
@@ -203,7 +222,8 @@ fn window_nodes<T: Copy>(nodes: &[NumericNode<T>], windows: &[(u32, u32)]) -> Op
             while windows.get(tree + 1).is_some_and(|&(root, _)| root as usize <= i) {
                 tree += 1;
             }
-            let child = u16::try_from(n.child.wrapping_sub(windows[tree].1)).ok()?;
+            // Below u16::MAX, so that the second child's index fits 16 bits too.
+            let child = u16::try_from(n.child.wrapping_sub(windows[tree].1)).ok().filter(|&c| c < u16::MAX)?;
             Some(WindowNode { threshold: n.threshold, column: n.column as u16, child })
         })
         .collect()
@@ -923,12 +943,12 @@ impl TreeEnsemble {
                 *a = root(tree).0 - to_array;
             }
             let step = |at: &mut u32| {
-                let a = *at as usize & node_mask;
+                let a = N::index(*at) & node_mask;
                 let node = run_nodes[a];
                 let x = values[(node.column() + lane) & column_mask];
                 *at = node.next(a as u32, u32::from(!(x <= node.threshold())));
             };
-            let leaf_values = |tree: &Tree, leaf: u32| tree.leaf_base as usize + nodes[(leaf + to_array) as usize].threshold().leaf_offset();
+            let leaf_values = |tree: &Tree, leaf: u32| tree.leaf_base as usize + run_nodes[N::index(leaf) & node_mask].threshold().leaf_offset();
             // Full runs walk a copy of the lanes that only fixed-length loops touch, as in
             // `walk_numeric` (one row, 500x8: 6.0-6.3 -> 4.6-4.8 us).
             if trees.len() == LANES && run.depth <= EXIT_CHECK_FROM {
@@ -951,7 +971,7 @@ impl TreeEnsemble {
                         lanes.iter_mut().for_each(step);
                     }
                     level = end;
-                    if level < run.depth && lanes.iter().all(|&a| run_nodes[a as usize & node_mask].threshold().is_leaf()) {
+                    if level < run.depth && lanes.iter().all(|&a| run_nodes[N::index(a) & node_mask].threshold().is_leaf()) {
                         break;
                     }
                 }
@@ -1099,12 +1119,10 @@ fn masked<T, const MASK: bool>(items: &[T]) -> (&[T], usize) {
 #[inline(always)]
 fn tree_nodes<T, N: Step<T>, const MASK: bool>(nodes: &[N], root: u32, window: u32) -> (&[N], usize, u32, u32) {
     match N::WINDOW {
-        // The root's index is below 65,536 (a run's window spans at most 65,535 nodes); saying
-        // so with `min` lets the compiler bound the index of lanes that start at the root (a
-        // partial group's, a deep tree's), so their steps have no bounds check either. The
-        // refilling walk's lanes, kept in memory across hand-overs, still check the first step
-        // of every few levels. C driver, one thread, five interleaved rounds: LightGBM 95-98k
-        // -> 97-99k rows/s, XGBoost unchanged.
+        // The root's index is below 65,535; saying so with `min` lets the compiler bound the
+        // positions of a lockstep walk's lanes, all started at the root: a lane's next
+        // position, a 16-bit child plus 0 or 1, is then below the window's 65,537 nodes, with
+        // no bounds check and no truncation on the step's chain (see `Step::index`).
         Some(len) => (&nodes[window as usize..][..len], usize::MAX, (root - window).min(u32::from(u16::MAX)), window),
         None => {
             let (nodes, mask) = masked::<_, MASK>(nodes);
@@ -1413,7 +1431,7 @@ fn walk_refill<T: SplitValue, N: Step<T>, const MASK: bool>(
     while busy > 0 {
         for _ in 0..REFILL_LEVELS {
             for l in 0..LANES {
-                let a = at[l] as usize & node_mask;
+                let a = N::index(at[l]) & node_mask;
                 let node = nodes[a];
                 let x = scratch[(base[l] + node.column()) & column_mask];
                 at[l] = node.next(a as u32, u32::from(!(x <= node.threshold())));
@@ -1425,7 +1443,7 @@ fn walk_refill<T: SplitValue, N: Step<T>, const MASK: bool>(
         let mut n_ended = 0;
         for l in 0..LANES {
             ended[n_ended] = l as u8;
-            n_ended += usize::from(row[l] != IDLE && nodes[at[l] as usize & node_mask].threshold().is_leaf());
+            n_ended += usize::from(row[l] != IDLE && nodes[N::index(at[l]) & node_mask].threshold().is_leaf());
         }
         for &l in &ended[..n_ended] {
             let l = usize::from(l);
@@ -1563,6 +1581,17 @@ mod tests {
     }
 
     /// An ensemble of `trees` over two features, summed in `precision`.
+    #[test]
+    fn window_children_leave_room_for_the_second_child() {
+        // One tree from node 0: its window starts a node before, so index = node + 1. Walks
+        // read positions as 16 bits (`Step::index`), so the second child's index, the first
+        // child's plus one, must fit 16 bits: the first child at most 65,534.
+        let node = |child: u32| NumericNode { threshold: 0.5f32, column: 0, child };
+        let fits = window_nodes(&[node(1), node(65_533)], &[(0, u32::MAX)]).expect("first child at 65,534");
+        assert_eq!(fits[1].next(0, 1), 65_535);
+        assert!(window_nodes(&[node(1), node(65_534)], &[(0, u32::MAX)]).is_none(), "first child at 65,535");
+    }
+
     fn ensemble(trees: Vec<TreeSpec>, precision: Precision) -> TreeEnsemble {
         let spec = TreeEnsembleSpec {
             features: vec!["a".into(), "b".into()],
