@@ -69,10 +69,13 @@ struct Node {
 /// `column` values into its group's scratch (the column's index times [`LANES`], so a lane's
 /// value is one add and one scaled load away). A split
 /// whose missing values go left reads the negated feature column with its children swapped,
-/// so NaN (where `<=` is false) always takes the second child. A leaf's threshold is a NaN
-/// (`<=` is false for every input) whose payload holds where the leaf's values start among its
-/// tree's, and its `child` is its own index less one, so it steps to itself; reading the leaf
-/// index from the node it ends on spares a per-node side table (4 bytes a node).
+/// so NaN (where `<=` is false) always takes the second child. A leaf reads [`NAN_COLUMN`]
+/// (NaN in every lane, so `<=` is false whatever the threshold) and its `child` is its own
+/// index less one, so it steps to itself; its threshold holds its value itself (an inline
+/// leaf: a single target whose node type holds the value as the model sums it, see
+/// [`TreeEnsemble::new`]) or the bits of where its values start among its tree's. Reading
+/// the leaf from the node a walk ends on spares a per-node side table (4 bytes a node), and
+/// an inline leaf's value is the walk's last load.
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 struct NumericNode<T> {
@@ -110,7 +113,17 @@ trait Step<T>: Copy {
     fn index(at: u32) -> usize {
         at as usize
     }
+    /// Whether the node is a leaf (or a filler): it reads the NaN column, so it steps to its
+    /// second child, itself.
+    #[inline(always)]
+    fn is_leaf(&self) -> bool {
+        self.column() == NAN_COLUMN
+    }
 }
+
+/// The scratch column that leaves and fillers read: NaN in every lane, so that `!(x <=
+/// threshold)` is true whatever the threshold holds (an inline leaf's value, a leaf's offset).
+const NAN_COLUMN: usize = 0;
 
 impl<T: Copy> Step<T> for NumericNode<T> {
     const COLUMN_REACH: Option<usize> = None;
@@ -259,13 +272,20 @@ trait SplitValue: Copy + PartialOrd + std::ops::Neg<Output = Self> + std::fmt::D
     /// Run `f` with this thread's scratch (kept between calls: no allocation per block once it
     /// has grown to size).
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R;
-    /// The most leaf values one numeric tree may hold (what a NaN payload can count).
-    const MAX_LEAF_VALUES: usize;
-    /// A leaf's threshold: a quiet NaN with payload `offset` (< [`Self::MAX_LEAF_VALUES`]).
+    const NAN: Self;
+    /// A leaf's threshold holding where its values start among its tree's, as its bits (a
+    /// leaf's threshold is never compared with: see [`NAN_COLUMN`]).
     fn leaf(offset: u32) -> Self;
-    /// The payload of a leaf's threshold.
+    /// The offset a [`SplitValue::leaf`] threshold holds.
     fn leaf_offset(self) -> usize;
-    fn is_leaf(self) -> bool;
+    /// An inline leaf's threshold: its value itself, rounded as the model accumulates (`acc32`:
+    /// f32), which this type holds exactly where inline leaves are taken (see
+    /// [`TreeEnsemble::new`]).
+    fn inline(value: f64, acc32: bool) -> Self;
+    /// An inline leaf's value, for a model that accumulates in f32.
+    fn value32(self) -> f32;
+    /// An inline leaf's value, for a model that accumulates in f64.
+    fn value64(self) -> f64;
 }
 
 thread_local! {
@@ -303,17 +323,24 @@ impl SplitValue for f32 {
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH32.with(|s| f(&mut s.borrow_mut()))
     }
-    const MAX_LEAF_VALUES: usize = 1 << 22;
+    const NAN: Self = f32::NAN;
     fn leaf(offset: u32) -> Self {
-        f32::from_bits(0x7fc0_0000 | offset)
+        f32::from_bits(offset)
     }
     #[inline(always)]
     fn leaf_offset(self) -> usize {
-        (self.to_bits() & 0x003f_ffff) as usize
+        self.to_bits() as usize
+    }
+    fn inline(value: f64, _acc32: bool) -> Self {
+        value as f32
     }
     #[inline(always)]
-    fn is_leaf(self) -> bool {
-        self.is_nan()
+    fn value32(self) -> f32 {
+        self
+    }
+    #[inline(always)]
+    fn value64(self) -> f64 {
+        f64::from(self)
     }
 }
 
@@ -343,17 +370,24 @@ impl SplitValue for f64 {
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<[Self; LANES]>) -> R) -> R {
         SCRATCH64.with(|s| f(&mut s.borrow_mut()))
     }
-    const MAX_LEAF_VALUES: usize = u32::MAX as usize; // the offset is a u32
+    const NAN: Self = f64::NAN;
     fn leaf(offset: u32) -> Self {
-        f64::from_bits(0x7ff8_0000_0000_0000 | u64::from(offset))
+        f64::from_bits(u64::from(offset))
     }
     #[inline(always)]
     fn leaf_offset(self) -> usize {
-        (self.to_bits() & 0xffff_ffff) as usize
+        self.to_bits() as u32 as usize
+    }
+    fn inline(value: f64, acc32: bool) -> Self {
+        if acc32 { f64::from(value as f32) } else { value }
     }
     #[inline(always)]
-    fn is_leaf(self) -> bool {
-        self.is_nan()
+    fn value32(self) -> f32 {
+        self as f32
+    }
+    #[inline(always)]
+    fn value64(self) -> f64 {
+        self
     }
 }
 
@@ -448,11 +482,13 @@ pub struct TreeEnsemble {
     words: Vec<u32>,
     /// Distinct feature slots read by the model (for input rounding).
     feature_slots: Vec<usize>,
-    /// Block slot of each column of the numeric trees' row-major scratch (the last column, the
-    /// constant zero that leaves read, has none).
+    /// Block slot of each feature column of the numeric trees' row-major scratch (from column
+    /// 1: column 0 is [`NAN_COLUMN`]).
     scratch_slots: Vec<usize>,
     has_general: bool,
     has_numeric: bool,
+    /// Whether numeric leaves hold their value itself (see [`TreeEnsemble::new`]).
+    inline_leaves: bool,
     /// Whether the numeric walks index with masks (see [`pad_nodes`]): for models whose trees
     /// go deeper than [`EXIT_CHECK_FROM`] and that do not take window nodes.
     masked_walk: bool,
@@ -492,6 +528,7 @@ impl TreeEnsemble {
             feature_slots,
             has_general: false,
             has_numeric: false,
+            inline_leaves: false,
             masked_walk: false,
             base: if spec.base_score.is_empty() { vec![0.0; spec.n_targets] } else { spec.base_score.clone() },
             n_targets: spec.n_targets,
@@ -501,11 +538,18 @@ impl TreeEnsemble {
             acc32: spec.accumulate == Precision::Float32,
             transform: spec.transform,
         };
+        // A single target's numeric leaves hold their value in the threshold's place where the
+        // node's type holds it exactly as the model accumulates (float32 nodes and sums,
+        // float64 nodes): a walk's last load is then the value, rather than the leaf's offset,
+        // its tree's base and then the value from the leaf table, a load that missed cache
+        // where the table outgrew it. C driver, Zen 3 host, interleaved rounds: one row of
+        // 500x8 5.93-6.43 -> 5.23-5.40 us, one thread 281-287k -> 297-315k rows/s.
+        m.inline_leaves = spec.n_targets == 1 && spec.trees.iter().all(|t| t.leaf_width == 1) && (m.acc32 || !input32);
+        let inline = m.inline_leaves.then_some(m.acc32);
         // An averaging ensemble's numeric leaves share one table of distinct values (see
-        // `SharedLeaves`), where every offset fits a leaf's payload.
-        let max_values = if input32 { f32::MAX_LEAF_VALUES } else { f64::MAX_LEAF_VALUES };
+        // `SharedLeaves`), where every offset fits a leaf's threshold.
         let all_values: usize = spec.trees.iter().map(|t| t.feature.iter().filter(|&&f| f < 0).count() * t.leaf_width as usize).sum();
-        let mut shared = (spec.aggregate == Aggregate::Average && all_values <= max_values).then(SharedLeaves::default);
+        let mut shared = (spec.aggregate == Aggregate::Average && !m.inline_leaves && all_values <= u32::MAX as usize).then(SharedLeaves::default);
         // Room for every node and the cache-line blocks' fillers, so the array is not copied as
         // it grows.
         let all_nodes: usize = spec.trees.iter().map(|t| t.feature.len()).sum();
@@ -518,8 +562,8 @@ impl TreeEnsemble {
             let mut leaf_base = m.leaf_values.len() as u32;
             let leaves = Leaves { values: &mut m.leaf_values, shared: shared.as_mut() };
             let numeric = match &mut m.numeric {
-                NumericNodes::F32(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less),
-                NumericNodes::F64(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less),
+                NumericNodes::F32(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less, inline),
+                NumericNodes::F64(nodes) => lay_numeric(tree, nodes, leaves, &column, n_columns, less, inline),
                 _ => unreachable!("compacted once laid out"),
             };
             let layout = match numeric {
@@ -552,7 +596,7 @@ impl TreeEnsemble {
                 trees.iter().map(move |tree| (root(tree), window))
             })
             .collect();
-        // The largest column start, the zero column's `2 * n_columns * LANES`, must fit 16 bits.
+        // The largest column start, the last negation's `2 * n_columns * LANES`, must fit 16 bits.
         // Window nodes where their padding (a window past the last run) at most doubles the
         // array; smaller models keep the offsets.
         if 2 * n_columns as usize * LANES <= usize::from(u16::MAX) {
@@ -835,37 +879,51 @@ impl TreeEnsemble {
                     // pointers were reloaded for every leaf (C driver, 500x8, one thread,
                     // interleaved: 255-257k -> 268-272k rows/s).
                     let (sums, values) = (sums.as_mut_slice(), self.leaf_values32.as_slice());
-                    self.walk_block::<T, N, MASK>(nodes, scratch, block, |_, first, i| sums[i] += values[first]);
+                    let general = |first: usize| values[first];
+                    if self.inline_leaves {
+                        self.walk_block::<T, N, MASK, _>(nodes, scratch, block, |_, t: T| t.value32(), general, |_, v, i| sums[i] += v);
+                    } else {
+                        let numeric = |tree: &Tree, t: T| values[leaf_first(tree, t)];
+                        self.walk_block::<T, N, MASK, _>(nodes, scratch, block, numeric, general, |_, v, i| sums[i] += v);
+                    }
                     out[..n].iter_mut().zip(sums.iter()).for_each(|(o, &s)| *o = f64::from(s));
                 });
             } else if self.n_targets == 1 {
                 let values = self.leaf_values.as_slice();
-                self.walk_block::<T, N, MASK>(nodes, scratch, block, |_, first, i| out[i] += values[first]);
+                let general = |first: usize| values[first];
+                if self.inline_leaves {
+                    self.walk_block::<T, N, MASK, _>(nodes, scratch, block, |_, t: T| t.value64(), general, |_, v, i| out[i] += v);
+                } else {
+                    let numeric = |tree: &Tree, t: T| values[leaf_first(tree, t)];
+                    self.walk_block::<T, N, MASK, _>(nodes, scratch, block, numeric, general, |_, v, i| out[i] += v);
+                }
             } else {
-                self.walk_block::<T, N, MASK>(nodes, scratch, block, |tree, first, i| {
+                self.walk_block::<T, N, MASK, _>(nodes, scratch, block, leaf_first, |first| first, |tree, first, i| {
                     self.add_leaves(out, first, tree.width as usize, tree.target as usize, n, i);
                 });
             }
         })
     }
 
-    /// Walk every row of a block through every tree, tree by tree, calling `visit(tree, first
-    /// leaf value, row)` for each.
+    /// Walk every row of a block through every tree, tree by tree, calling `visit(tree, leaf,
+    /// row)` for each, where `leaf` is what `numeric(tree, leaf's threshold)` or `general(first
+    /// leaf value)` make of the leaf: its value, or where its values start.
     #[inline(always)]
-    fn walk_block<T: SplitValue, N: Step<T>, const MASK: bool>(
+    fn walk_block<T: SplitValue, N: Step<T>, const MASK: bool, L>(
         &self,
         nodes: &[N],
         scratch: &[[T; LANES]],
         block: &Block<'_>,
-        mut visit: impl FnMut(&Tree, usize, usize),
+        numeric: impl Fn(&Tree, T) -> L,
+        general: impl Fn(usize) -> L,
+        mut visit: impl FnMut(&Tree, L, usize),
     ) {
         let n = block.len;
         let (num, stride) = block.num_all();
         for tree in &self.trees {
             match tree.layout {
                 Layout::Numeric { root, depth, refill, window } => {
-                    let leaf_base = tree.leaf_base as usize;
-                    let visit_leaf = |i: usize, leaf: u32| visit(tree, leaf_base + nodes[leaf as usize].threshold().leaf_offset(), i);
+                    let visit_leaf = |i: usize, leaf: u32| visit(tree, numeric(tree, nodes[leaf as usize].threshold()), i);
                     if refill {
                         walk_refill::<T, N, MASK>(nodes, scratch.as_flattened(), self.scratch_columns(), (root, window), n, visit_leaf);
                     } else {
@@ -874,7 +932,7 @@ impl TreeEnsemble {
                 }
                 Layout::General { root } => {
                     for i in 0..n {
-                        visit(tree, self.general_leaf(root, num, stride, i), i);
+                        visit(tree, general(self.general_leaf(root, num, stride, i)), i);
                     }
                 }
             }
@@ -891,32 +949,47 @@ impl TreeEnsemble {
         if self.n_targets == 1 {
             if self.acc32 {
                 let (mut a, values) = (out[i] as f32, self.leaf_values32.as_slice());
-                self.walk_row_by_runs::<T, N, MASK>(nodes, scratch, block, i, |_, first| a += values[first]);
+                let general = |first: usize| values[first];
+                if self.inline_leaves {
+                    self.walk_row_by_runs::<T, N, MASK, _>(nodes, scratch, block, i, |_, t: T| t.value32(), general, |_, v| a += v);
+                } else {
+                    let numeric = |tree: &Tree, t: T| values[leaf_first(tree, t)];
+                    self.walk_row_by_runs::<T, N, MASK, _>(nodes, scratch, block, i, numeric, general, |_, v| a += v);
+                }
                 out[i] = f64::from(a);
             } else {
                 let (mut a, values) = (out[i], self.leaf_values.as_slice());
-                self.walk_row_by_runs::<T, N, MASK>(nodes, scratch, block, i, |_, first| a += values[first]);
+                let general = |first: usize| values[first];
+                if self.inline_leaves {
+                    self.walk_row_by_runs::<T, N, MASK, _>(nodes, scratch, block, i, |_, t: T| t.value64(), general, |_, v| a += v);
+                } else {
+                    let numeric = |tree: &Tree, t: T| values[leaf_first(tree, t)];
+                    self.walk_row_by_runs::<T, N, MASK, _>(nodes, scratch, block, i, numeric, general, |_, v| a += v);
+                }
                 out[i] = a;
             }
         } else {
-            self.walk_row_by_runs::<T, N, MASK>(nodes, scratch, block, i, |tree, first| {
+            self.walk_row_by_runs::<T, N, MASK, _>(nodes, scratch, block, i, leaf_first, |first| first, |tree, first| {
                 self.add_leaves(out, first, tree.width as usize, tree.target as usize, n, i);
             });
         }
     }
 
     /// Walk row `i` of a small block through every tree, each run of numeric trees in lockstep,
-    /// calling `visit(tree, first leaf value)` in tree order. The same steps as
+    /// calling `visit(tree, leaf)` in tree order (`leaf` as in [`TreeEnsemble::walk_block`]). The same steps as
     /// [`walk_numeric`] per tree: a leaf steps to itself, so a tree shallower than its run's
     /// depth waits at its leaf.
     #[inline(always)]
-    fn walk_row_by_runs<T: SplitValue, N: Step<T>, const MASK: bool>(
+    #[allow(clippy::too_many_arguments)]
+    fn walk_row_by_runs<T: SplitValue, N: Step<T>, const MASK: bool, L>(
         &self,
         nodes: &[N],
         scratch: &[[T; LANES]],
         block: &Block<'_>,
         i: usize,
-        mut visit: impl FnMut(&Tree, usize),
+        numeric: impl Fn(&Tree, T) -> L,
+        general: impl Fn(usize) -> L,
+        mut visit: impl FnMut(&Tree, L),
     ) {
         let (num, stride) = block.num_all();
         let group_len = self.scratch_columns() * LANES;
@@ -931,7 +1004,7 @@ impl TreeEnsemble {
             if !run.numeric {
                 let tree = &trees[0];
                 let Layout::General { root } = tree.layout else { unreachable!("general run") };
-                visit(tree, self.general_leaf(root, num, stride, i));
+                visit(tree, general(self.general_leaf(root, num, stride, i)));
                 continue;
             }
             // The run's trees share their nodes' slice (window nodes: the run's window).
@@ -948,7 +1021,7 @@ impl TreeEnsemble {
                 let x = values[(node.column() + lane) & column_mask];
                 *at = node.next(a as u32, u32::from(!(x <= node.threshold())));
             };
-            let leaf_values = |tree: &Tree, leaf: u32| tree.leaf_base as usize + run_nodes[N::index(leaf) & node_mask].threshold().leaf_offset();
+            let leaf_values = |tree: &Tree, leaf: u32| numeric(tree, run_nodes[N::index(leaf) & node_mask].threshold());
             // Full runs walk a copy of the lanes that only fixed-length loops touch, as in
             // `walk_numeric` (one row, 500x8: 6.0-6.3 -> 4.6-4.8 us).
             if trees.len() == LANES && run.depth <= EXIT_CHECK_FROM {
@@ -971,7 +1044,7 @@ impl TreeEnsemble {
                         lanes.iter_mut().for_each(step);
                     }
                     level = end;
-                    if level < run.depth && lanes.iter().all(|&a| run_nodes[N::index(a) & node_mask].threshold().is_leaf()) {
+                    if level < run.depth && lanes.iter().all(|&a| run_nodes[N::index(a) & node_mask].is_leaf()) {
                         break;
                     }
                 }
@@ -989,8 +1062,8 @@ impl TreeEnsemble {
         }
     }
 
-    /// Columns of the numeric trees' scratch: the features, their negations, a constant zero,
-    /// and for a masked walk unused zeros up to a power of two (see [`pad_nodes`]).
+    /// Columns of the numeric trees' scratch: [`NAN_COLUMN`], the features, their negations,
+    /// and for a masked walk unused columns up to a power of two (see [`pad_nodes`]).
     fn scratch_columns(&self) -> usize {
         let columns = 2 * self.scratch_slots.len() + 1;
         if self.masked_walk { columns.next_power_of_two() } else { columns }
@@ -1000,10 +1073,9 @@ impl TreeEnsemble {
     /// per scratch column, the group's values side by side, so a lane's load is one fixed
     /// offset from the column's start. The scratch is left as long as the walks read: every
     /// group's columns, and `reach` values (see [`column_reach`]) from the last one's start.
-    /// Only the features are written: the zero column, the rows past the block's end and the
-    /// reach past the last group keep what an earlier block left (zeros where the scratch
-    /// grows), which no walk's result depends on (a leaf's or filler's comparison goes the same
-    /// way for every value, and no walk takes a row past the end). Clearing it all for each
+    /// Only the groups' [`NAN_COLUMN`] and features are written: the rows past the block's end
+    /// and the reach past the last group keep what an earlier block left (zeros where the
+    /// scratch grows), which no walk's result depends on (no walk takes a row past the end). Clearing it all for each
     /// block would write a compact model's reach, 256 KiB (float32), every time.
     #[inline(always)]
     fn fill_scratch<T: SplitValue>(&self, scratch: &mut Vec<[T; LANES]>, block: &Block<'_>, reach: usize) {
@@ -1022,18 +1094,27 @@ impl TreeEnsemble {
         } else {
             scratch.resize(len, [T::ZERO; LANES]);
         }
+        for group in scratch.chunks_exact_mut(n_columns).take(groups) {
+            group[NAN_COLUMN] = [T::NAN; LANES];
+        }
         for (j, &slot) in self.scratch_slots.iter().enumerate() {
             let values = block.num(slot);
             for (g, group) in scratch.chunks_exact_mut(n_columns).take(groups).enumerate() {
                 let rows = &values[g * LANES..n.min((g + 1) * LANES)];
                 for (r, &x) in rows.iter().enumerate() {
                     let v = T::input(x);
-                    group[j][r] = v;
-                    group[n_features + j][r] = -v;
+                    group[1 + j][r] = v;
+                    group[1 + n_features + j][r] = -v;
                 }
             }
         }
     }
+}
+
+/// Where a numeric leaf's values start in the leaf table, from its threshold (not inline).
+#[inline(always)]
+fn leaf_first<T: SplitValue>(tree: &Tree, threshold: T) -> usize {
+    tree.leaf_base as usize + threshold.leaf_offset()
 }
 
 /// How many scratch values past a group's start a walk reads the group through: for
@@ -1164,7 +1245,7 @@ struct Leaves<'a> {
 }
 
 impl Leaves<'_> {
-    /// Store a leaf's `values`; returns their offset for the leaf's payload: from `first` (the
+    /// Store a leaf's `values`; returns their offset for the leaf's threshold: from `first` (the
     /// tree's first value) when appended per tree, from the table's start when shared.
     fn add(&mut self, values: &[f64], first: usize) -> u32 {
         let Some(shared) = self.shared.as_deref_mut() else {
@@ -1196,10 +1277,11 @@ const LINE_NODES: usize = 8;
 
 /// Lay `tree` out into the numeric node array and return its layout, or `None` (and change
 /// nothing) where it does not fit there: a category split, missing values other than NaN's
-/// default direction, more leaf values than a leaf's payload reaches, or a split with no
-/// `<=` form in `T` (see [`numeric_split`]). `column[f]` is the scratch column of feature `f`, of `n_features` (its
-/// negation follows at `n_features + column[f]`, the zero column at `2 * n_features`); nodes
-/// hold a column's start in its group's scratch, column x [`LANES`].
+/// default direction, or a split with no `<=` form in `T` (see [`numeric_split`]).
+/// `column[f]` is the scratch column of feature `f`, of `n_features` (its negation follows
+/// `n_features` columns on; leaves read [`NAN_COLUMN`]); nodes hold a column's start in its
+/// group's scratch, column x [`LANES`]. With `inline` (`Some(acc32)`), each leaf's threshold
+/// is its value (see [`SplitValue::inline`]), else where its values start in `leaves`.
 ///
 /// Float32 trees are laid in cache-line blocks: the tree starts on a line (of
 /// [`LINE_NODES`]), and each block (the root, or a sibling pair whose parent lies in an
@@ -1219,10 +1301,11 @@ fn lay_numeric<T: SplitValue>(
     column: &[u32],
     n_features: u32,
     less: bool,
+    inline: Option<bool>,
 ) -> Option<Layout> {
     let width = tree.leaf_width as usize;
     let n_leaves = tree.feature.iter().filter(|&&f| f < 0).count();
-    if n_leaves * width > T::MAX_LEAF_VALUES || !tree.category_splits.is_empty() || tree.missing.iter().any(|m| *m != Missing::Nan) {
+    if !tree.category_splits.is_empty() || tree.missing.iter().any(|m| *m != Missing::Nan) {
         return None;
     }
     // Each split as laid: threshold, scratch column start, children in walk order.
@@ -1232,15 +1315,14 @@ fn lay_numeric<T: SplitValue>(
             let default_left = tree.default_left.get(src).copied().unwrap_or(false);
             let (threshold, negated) = numeric_split::<T>(tree.threshold[src], less, default_left).ok_or(())?;
             let children = if negated { [tree.right[src], tree.left[src]] } else { [tree.left[src], tree.right[src]] };
-            Ok(Some((threshold, (column[f] + if negated { n_features } else { 0 }) * LANES as u32, children)))
+            Ok(Some((threshold, (1 + column[f] + if negated { n_features } else { 0 }) * LANES as u32, children)))
         })
         .collect::<Result<Vec<_>, ()>>()
         .ok()?;
     let split = |src: usize| splits[src];
-    let zero_column = 2 * n_features * LANES as u32;
     let line = if std::mem::size_of::<T>() == 4 { LINE_NODES } else { 0 };
-    // Fillers no walk reaches, each its own child (a compact offset of 0).
-    let filler = |at: usize| NumericNode { threshold: T::INFINITY, column: zero_column, child: at as u32 };
+    // Fillers no walk reaches, each its own second child (a compact offset of -1).
+    let filler = |at: usize| NumericNode { threshold: T::ZERO, column: NAN_COLUMN as u32, child: (at as u32).wrapping_sub(1) };
     while line > 0 && nodes.len() % line != 0 {
         nodes.push(filler(nodes.len()));
     }
@@ -1279,11 +1361,14 @@ fn lay_numeric<T: SplitValue>(
             let at = base + k;
             depth = depth.max(lvl);
             let node = match split(src) {
-                // `!(x <= NaN)` is true: a leaf steps to `child + 1`, itself.
+                // `!(NaN <= t)` is true: a leaf steps to `child + 1`, itself.
                 None => {
                     leaf_levels += lvl;
-                    let offset = leaves.add(&tree.value[src * width..(src + 1) * width], first_value);
-                    NumericNode { threshold: T::leaf(offset), column: zero_column, child: (at as u32).wrapping_sub(1) }
+                    let threshold = match inline {
+                        Some(acc32) => T::inline(tree.value[src], acc32),
+                        None => T::leaf(leaves.add(&tree.value[src * width..(src + 1) * width], first_value)),
+                    };
+                    NumericNode { threshold, column: NAN_COLUMN as u32, child: (at as u32).wrapping_sub(1) }
                 }
                 Some((threshold, column, children)) => match child {
                     Some(c) => NumericNode { threshold, column, child: (base + c) as u32 },
@@ -1373,7 +1458,7 @@ fn walk_numeric<T: SplitValue, N: Step<T>, const MASK: bool>(
                     }
                 }
                 level = end;
-                if level < depth && at.iter().all(|&a| nodes[a as usize].threshold().is_leaf()) {
+                if level < depth && at.iter().all(|&a| nodes[a as usize].is_leaf()) {
                     break;
                 }
             }
@@ -1443,7 +1528,7 @@ fn walk_refill<T: SplitValue, N: Step<T>, const MASK: bool>(
         let mut n_ended = 0;
         for l in 0..LANES {
             ended[n_ended] = l as u8;
-            n_ended += usize::from(row[l] != IDLE && nodes[N::index(at[l]) & node_mask].threshold().is_leaf());
+            n_ended += usize::from(row[l] != IDLE && nodes[N::index(at[l]) & node_mask].is_leaf());
         }
         for &l in &ended[..n_ended] {
             let l = usize::from(l);
@@ -1463,24 +1548,34 @@ fn walk_refill<T: SplitValue, N: Step<T>, const MASK: bool>(
 mod tests {
     use super::*;
 
-    /// A leaf's threshold keeps its offset through the walk's comparisons, and every input,
-    /// NaN and the infinities included, steps past it (to `child + 1`, the leaf itself).
-    fn leaf_holds_its_offset<T: SplitValue>(inputs: &[T]) {
-        for offset in [0, 1, 2, 12345, (T::MAX_LEAF_VALUES - 1).min(u32::MAX as usize) as u32] {
+    /// A leaf's threshold keeps its offset, or its value, and the NaN column's value steps
+    /// past every such threshold (to `child + 1`, the leaf itself).
+    fn leaf_thresholds<T: SplitValue>() -> Vec<T> {
+        let offsets = [0, 1, 2, 12345, 1 << 22, u32::MAX].map(|offset| {
             let t = T::leaf(offset);
-            assert!(t.is_leaf());
             assert_eq!(t.leaf_offset(), offset as usize);
-            for &x in inputs {
-                assert!(!(x <= t), "{x:?} <= leaf {offset}");
-            }
+            t
+        });
+        let values = [0.0, -0.0, 1.5, -1e-40, 1e-300, f64::MAX, f64::MIN, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+        let inline = values.iter().flat_map(|&v| [T::inline(v, true), T::inline(v, false)]);
+        let all: Vec<T> = offsets.into_iter().chain(inline).collect();
+        for &t in &all {
+            assert!(!(T::NAN <= t), "NaN <= leaf {t:?}");
         }
+        all
     }
 
     #[test]
-    fn leaf_thresholds_hold_their_offsets() {
-        leaf_holds_its_offset::<f32>(&[0.0, -0.0, 1.0, -1.0, f32::MAX, f32::MIN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN]);
-        leaf_holds_its_offset::<f64>(&[0.0, -0.0, 1.0, -1.0, f64::MAX, f64::MIN, f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
-        assert!(!SplitValue::is_leaf(1.5f32) && !SplitValue::is_leaf(f64::INFINITY));
+    fn leaf_thresholds_hold_offsets_and_values() {
+        assert_eq!(leaf_thresholds::<f32>().len(), 26);
+        assert_eq!(leaf_thresholds::<f64>().len(), 26);
+        // Inline values read back as the model accumulates them, bit for bit.
+        for v in [0.1, -0.0, 1e-40, 3.5e38, -7.25, f64::INFINITY] {
+            assert_eq!(f32::inline(v, true).value32().to_bits(), (v as f32).to_bits(), "{v}");
+            assert_eq!(f64::inline(v, true).value32().to_bits(), (v as f32).to_bits(), "{v}");
+            assert_eq!(f64::inline(v, false).value64().to_bits(), v.to_bits(), "{v}");
+        }
+        assert!(f64::inline(f64::NAN, false).value64().is_nan() && f32::inline(f64::NAN, true).value32().is_nan());
     }
 
     /// A complete tree of `depth` levels of splits (feature = node index mod 2), every node's
@@ -1509,7 +1604,7 @@ mod tests {
         let node = nodes[at as usize];
         if steps == 0 {
             reach(at, path);
-        } else if node.threshold.is_leaf() {
+        } else if node.is_leaf() {
             every_walk(nodes, node.child + 1, steps - 1, path, reach);
         } else {
             for second in 0..2 {
@@ -1528,7 +1623,7 @@ mod tests {
         let filler = NumericNode { threshold: 0.0f32, column: 0, child: 0 };
         let mut nodes = vec![filler; 3];
         let mut values = Vec::new();
-        let Some(Layout::Numeric { root, depth, .. }) = lay_numeric::<f32>(&tree, &mut nodes, Leaves { values: &mut values, shared: None }, &[0, 1], 2, false) else { unreachable!() };
+        let Some(Layout::Numeric { root, depth, .. }) = lay_numeric::<f32>(&tree, &mut nodes, Leaves { values: &mut values, shared: None }, &[0, 1], 2, false, None) else { unreachable!() };
         assert_eq!((root % LINE_NODES as u32, depth), (0, 8));
         assert!(nodes.len() - root as usize <= 511 + 511 / 8, "{} nodes", nodes.len() - root as usize);
         let (mut leaves, mut lines_read) = (Vec::new(), [0; 10]);
@@ -1546,7 +1641,7 @@ mod tests {
         assert!(lines_read[3] > 0, "{lines_read:?}");
         // Float64 nodes stay breadth-first: no fillers, children after all of a level.
         let (mut nodes, mut values) = (Vec::new(), Vec::new());
-        let Some(Layout::Numeric { root, .. }) = lay_numeric::<f64>(&tree, &mut nodes, Leaves { values: &mut values, shared: None }, &[0, 1], 2, false) else { unreachable!() };
+        let Some(Layout::Numeric { root, .. }) = lay_numeric::<f64>(&tree, &mut nodes, Leaves { values: &mut values, shared: None }, &[0, 1], 2, false, None) else { unreachable!() };
         assert_eq!((root, nodes.len(), nodes[0].child, nodes[1].child), (0, 511, 1, 3));
     }
 
@@ -1571,7 +1666,7 @@ mod tests {
     #[test]
     fn only_deep_leaf_wise_trees_refill() {
         let refills = |tree: &TreeSpec| {
-            let Some(Layout::Numeric { refill, .. }) = lay_numeric::<f64>(tree, &mut Vec::new(), Leaves { values: &mut Vec::new(), shared: None }, &[0, 1], 2, false) else { unreachable!() };
+            let Some(Layout::Numeric { refill, .. }) = lay_numeric::<f64>(tree, &mut Vec::new(), Leaves { values: &mut Vec::new(), shared: None }, &[0, 1], 2, false, None) else { unreachable!() };
             refill
         };
         // A spine's leaves lie half as deep as its deepest on average; a complete tree's all
@@ -1590,6 +1685,33 @@ mod tests {
         let fits = window_nodes(&[node(1), node(65_533)], &[(0, u32::MAX)]).expect("first child at 65,534");
         assert_eq!(fits[1].next(0, 1), 65_535);
         assert!(window_nodes(&[node(1), node(65_534)], &[(0, u32::MAX)]).is_none(), "first child at 65,535");
+    }
+
+    #[test]
+    fn single_targets_take_inline_leaves_where_the_node_holds_the_value() {
+        let spec = |input: Precision, acc: Precision, width: u32, n_targets: usize| TreeEnsembleSpec {
+            features: vec!["a".into(), "b".into()],
+            n_targets,
+            base_score: vec![],
+            aggregate: Aggregate::Sum,
+            decision: Decision::Less,
+            input_precision: input,
+            accumulate: acc,
+            transform: OutputTransform::Identity,
+            trees: vec![TreeSpec { leaf_width: width, value: complete_tree(3).value.iter().flat_map(|&v| vec![v; width as usize]).collect(), ..complete_tree(3) }],
+        };
+        let (f32_, f64_) = (Precision::Float32, Precision::Float64);
+        let inline = |s: TreeEnsembleSpec| TreeEnsemble::new(&s, &[0, 1]).inline_leaves;
+        assert!(inline(spec(f32_, f32_, 1, 1)) && inline(spec(f64_, f64_, 1, 1)) && inline(spec(f64_, f32_, 1, 1)));
+        // A float32 node cannot hold a float64 sum's value; several values need an offset.
+        assert!(!inline(spec(f32_, f64_, 1, 1)) && !inline(spec(f64_, f64_, 2, 2)));
+        // An inline leaf's threshold is its value.
+        let m = TreeEnsemble::new(&spec(f64_, f32_, 1, 1), &[0, 1]);
+        let NumericNodes::F64Compact(nodes) = &m.numeric else { panic!("compact float64 nodes") };
+        let mut values: Vec<f64> = nodes.iter().filter(|n| n.is_leaf()).map(|n| n.threshold()).collect();
+        values.retain(|&v| (7.0..15.0).contains(&v));
+        values.sort_by(f64::total_cmp);
+        assert_eq!(values, (7..15).map(f64::from).collect::<Vec<_>>());
     }
 
     fn ensemble(trees: Vec<TreeSpec>, precision: Precision) -> TreeEnsemble {
@@ -1614,7 +1736,7 @@ mod tests {
             return reach(at);
         }
         let node = window[at as usize];
-        let seconds = if node.threshold().is_leaf() { 1..2 } else { 0..2 };
+        let seconds = if node.is_leaf() { 1..2 } else { 0..2 };
         for second in seconds {
             every_window_walk(window, node.next(at, second), steps - 1, reach);
         }
@@ -1640,7 +1762,7 @@ mod tests {
             every_window_walk(view, root - window, depth, &mut |leaf| {
                 let at = leaf + window;
                 assert!((root..next_root).contains(&at), "tree {t}: leaf {at} outside {root}..{next_root}");
-                assert!(nodes[at as usize].threshold().is_leaf(), "tree {t}: walk ends on a split");
+                assert!(nodes[at as usize].is_leaf(), "tree {t}: walk ends on a split");
                 leaves_seen += 1;
             });
         }
