@@ -16,12 +16,12 @@ use crate::batch::view::{CategoricalView, NumericView};
 use crate::batch::Batch;
 use crate::error::{Error, Result};
 use crate::exec;
-use crate::model;
+use crate::model::{self, linear::{FusedFeature, GROUP}};
 use crate::plan::{BLOCK_ROWS, Input, Plan};
 use crate::profile::BatchProfile;
 use crate::schema::{Policy, Schema};
 use crate::transform::{self, Block};
-use crate::verify::{Finding, RowStatus};
+use crate::verify::{FineRange, Finding, RowStatus};
 
 /// Ensembles of at least this many nodes (50 trees of depth 10) are packed on a second thread
 /// while their walk is laid out; below it the thread costs more than it saves.
@@ -584,35 +584,46 @@ impl Scorer {
         acc.block.reset(job.start, len);
         acc.direct.clear();
         acc.direct.resize(self.plan.inputs.len(), None);
-        // A fused linear plan first tries the block straight from the batch: each feature's
-        // column is checked and added to the predictor in one pass where its rules are an
-        // interval (else checked first, while its values are in cache). A column a rule applies
-        // to sends the block the general way (below), which starts the sum over and keeps
-        // reading in place the columns found clean before it.
+        // A fused linear plan first tries the block straight from the batch: each group of
+        // features' columns is checked and added to the predictor in one pass where their rules
+        // are intervals (else a column is checked first, while its values are in cache). A
+        // column a rule applies to sends the block the general way (below), which starts the
+        // sum over and keeps reading in place the columns found clean before it.
         let fused_clean = match (&self.plan.fused, &self.plan.model) {
             (Some(fused), model::Prepared::Linear(linear)) if call.in_place.features => {
                 let out = &mut acc.out[..k * len];
                 linear.fused_start(len, out);
-                fused.features.iter().enumerate().all(|(j, f)| {
-                    let xs = &call.in_place.columns[f.input].expect("every feature column in place")[job.start..job.start + len];
-                    let Input::Numeric { check, .. } = &self.plan.inputs[f.input] else { unreachable!("fused features are numeric") };
-                    let clean = if check.trivial {
-                        linear.fused_add(j, f, xs, out);
-                        true
-                    } else if let Some(range) = check.fine_range() {
-                        // The check made in the add's own pass, reading the values once.
-                        linear.fused_add_checked(j, f, xs, range, out)
-                    } else if check.attention(xs, &mut acc.attention).is_empty() {
-                        linear.fused_add(j, f, xs, out);
-                        true
-                    } else {
-                        false
-                    };
-                    if clean {
-                        acc.direct[f.input] = Some(xs);
+                let check = |f: &FusedFeature| match &self.plan.inputs[f.input] {
+                    Input::Numeric { check, .. } => check,
+                    Input::Categorical { .. } => unreachable!("fused features are numeric"),
+                };
+                let column = |f: &FusedFeature| &call.in_place.columns[f.input].expect("every feature column in place")[job.start..job.start + len];
+                let range = |f: &FusedFeature| {
+                    let check = check(f);
+                    if check.trivial { Some(FineRange::any()) } else { check.fine_range() }
+                };
+                let mut j = 0;
+                loop {
+                    let Some(first) = fused.features.get(j) else { break true };
+                    let group = fused.group(j, range);
+                    let mut xs: [&[f64]; GROUP] = [&[]; GROUP];
+                    let mut ranges = [FineRange::any(); GROUP];
+                    for ((x, r), f) in xs.iter_mut().zip(&mut ranges).zip(group) {
+                        *x = column(f);
+                        // No range: the column's own check, before the add (a group of one).
+                        *r = range(f).unwrap_or(FineRange::any());
                     }
-                    clean
-                })
+                    let g = group.len();
+                    let clean = (range(first).is_some() || check(first).attention(xs[0], &mut acc.attention).is_empty())
+                        && linear.fused_add(j, group, &xs[..g], &ranges[..g], out);
+                    if !clean {
+                        break false;
+                    }
+                    for (f, x) in group.iter().zip(xs) {
+                        acc.direct[f.input] = Some(x);
+                    }
+                    j += g;
+                }
             }
             _ => false,
         };

@@ -50,8 +50,15 @@ impl Linear {
     /// [`Linear::score_block`], so the same bits.
     pub fn score_fused<'x>(&self, fused: &Fused, n: usize, column: impl Fn(&FusedFeature) -> &'x [f64], out: &mut [f64]) {
         self.fused_start(n, out);
-        for (j, f) in fused.features.iter().enumerate() {
-            self.fused_add(j, f, &column(f)[..n], out);
+        let mut j = 0;
+        while j < fused.features.len() {
+            let group = fused.group(j, |_| Some(FineRange::any()));
+            let mut xs: [&[f64]; GROUP] = [&[]; GROUP];
+            for (x, f) in xs.iter_mut().zip(group) {
+                *x = &column(f)[..n];
+            }
+            self.fused_add(j, group, &xs[..group.len()], &[FineRange::any(); GROUP][..group.len()], out);
+            j += group.len();
         }
         self.fused_finish(n, out);
     }
@@ -61,30 +68,24 @@ impl Linear {
         out[..self.n_outputs() * n].fill(0.0);
     }
 
-    /// Add feature `j` (`f`, whose input values are `x`) to every output's predictor: called
-    /// for each feature in the model's order, as the sum's order is part of the result.
-    pub fn fused_add(&self, j: usize, f: &FusedFeature, x: &[f64], out: &mut [f64]) {
-        let n = x.len();
+    /// Add features `j..j + group.len()` (a [`Fused::group`], whose input values are `xs` and
+    /// whose rules are `ranges`) to every output's predictor, in one pass over the predictor,
+    /// and check the values by their ranges in that same pass: whether every one is fine. The
+    /// features are added either way, so a caller that gets `false` must start the block's sum
+    /// over (the check reads each value once, where a check before the add would read the
+    /// block twice, the first time from memory). Called for each group in the model's order, as
+    /// the sum's order is part of the result.
+    pub fn fused_add(&self, j: usize, group: &[FusedFeature], xs: &[&[f64]], ranges: &[FineRange], out: &mut [f64]) -> bool {
+        let n = xs[0].len();
+        let mut fine = true;
         for (k, coef) in self.coef.iter().enumerate() {
-            f.add(coef[j], x, &mut out[k * n..(k + 1) * n]);
-        }
-    }
-
-    /// [`Linear::fused_add`] with the column's rule check made in the same pass over `x`:
-    /// whether every value is fine by `range`. The feature is added either way, so a caller
-    /// that gets `false` must start the block's sum over (the check reads each value once,
-    /// where a check before the add would read the block twice, the first time from memory).
-    pub fn fused_add_checked(&self, j: usize, f: &FusedFeature, x: &[f64], range: FineRange, out: &mut [f64]) -> bool {
-        // The first output's add makes the check; any others add as `fused_add` does.
-        let n = x.len();
-        let (first, rest) = out.split_at_mut(n);
-        let fine = if f.scaled {
-            add_scaled_checked_for_cpu(first, x, self.coef[0][j], f.fill, f.mean, f.scale, range)
-        } else {
-            add_imputed_checked_for_cpu(first, x, self.coef[0][j], f.fill, range)
-        };
-        for (k, coef) in self.coef.iter().enumerate().skip(1) {
-            f.add(coef[j], x, &mut rest[(k - 1) * n..k * n]);
+            // Entries past the group repeat its last: the kernel reads `group.len()` of them.
+            let terms: [Term; GROUP] = std::array::from_fn(|g| {
+                let g = g.min(group.len() - 1);
+                Term::new(coef[j + g], &group[g], ranges[g])
+            });
+            // Each output checks the values again: a few vector compares, on values in cache.
+            fine &= add_group_for_cpu(&mut out[k * n..(k + 1) * n], xs, &terms[..group.len()], group[0].scaled, ranges[0].nan_fine);
         }
         fine
     }
@@ -142,65 +143,100 @@ pub struct FusedFeature {
     pub scale: f64,
 }
 
-impl FusedFeature {
-    /// `acc[i] += c * feature(x[i])`.
-    fn add(&self, c: f64, x: &[f64], acc: &mut [f64]) {
-        if self.scaled {
-            add_scaled_for_cpu(acc, x, c, self.fill, self.mean, self.scale);
-        } else {
-            add_imputed_for_cpu(acc, x, c, self.fill);
-        }
+/// The most features one pass over the predictor adds ([`Fused::group`]). Each pass reads and
+/// writes the block's predictor (32 KB at 4096 rows, as large as Zen 3's L1), so four features
+/// a pass cut that traffic to a quarter. Past four the constants no longer fit the 16 vector
+/// registers. On the peers' 50-column pipeline (C driver, 1M rows, alternated, 2026-12-07):
+/// one feature a pass gave 19-26M rows/s on one thread (six rounds) and 31-45M on two (eight
+/// rounds), four 31.5-33.1M and 36-62M. Six and eight measured no better, within the host's
+/// noise.
+pub const GROUP: usize = 4;
+
+impl Fused {
+    /// The features one pass adds, starting at feature `j`: up to [`GROUP`] in a row, alike in
+    /// whether they are scaled and in whether their range (`range(feature)`, the rule check
+    /// made in the pass) lets a null through, so one kernel serves them all. A feature with no
+    /// range (its rules are not an interval) forms a group of one; `range` is not asked for
+    /// features past it.
+    pub fn group(&self, j: usize, range: impl Fn(&FusedFeature) -> Option<FineRange>) -> &[FusedFeature] {
+        let first = &self.features[j];
+        let Some(lead) = range(first) else { return &self.features[j..=j] };
+        let alike = self.features[j + 1..]
+            .iter()
+            .take(GROUP - 1)
+            .take_while(|f| f.scaled == first.scaled && range(f).is_some_and(|r| r.nan_fine == lead.nan_fine))
+            .count();
+        &self.features[j..=j + alike]
     }
 }
 
-crate::exec::for_each_cpu! {
-    /// `acc[i] += c * (((x[i] is NaN ? fill : x[i]) - mean) / scale)`: the impute step's, the
-    /// scale step's and the model's operations on one value, as they do them.
-    fn add_scaled_for_cpu(acc: &mut [f64], x: &[f64], c: f64, fill: f64, mean: f64, scale: f64) {
-        for (a, &x) in acc.iter_mut().zip(x) {
-            let v = if x.is_nan() { fill } else { x };
-            *a += c * ((v - mean) / scale);
-        }
+/// One feature's constants in a group kernel.
+#[derive(Debug, Clone, Copy)]
+struct Term {
+    coef: f64,
+    fill: f64,
+    mean: f64,
+    scale: f64,
+    range: FineRange,
+}
+
+impl Term {
+    fn new(coef: f64, f: &FusedFeature, range: FineRange) -> Self {
+        Term { coef, fill: f.fill, mean: f.mean, scale: f.scale, range }
+    }
+
+    /// `coef * (((x is NaN ? fill : x) - mean) / scale)` (without the scale unless `SCALED`):
+    /// the impute step's, the scale step's and the model's operations on one value, as they
+    /// do them.
+    #[inline(always)]
+    fn of<const SCALED: bool>(&self, x: f64) -> f64 {
+        let v = if x.is_nan() { self.fill } else { x };
+        if SCALED { self.coef * ((v - self.mean) / self.scale) } else { self.coef * v }
     }
 }
 
-crate::exec::for_each_cpu! {
-    /// `acc[i] += c * (x[i] is NaN ? fill : x[i])`.
-    fn add_imputed_for_cpu(acc: &mut [f64], x: &[f64], c: f64, fill: f64) {
-        for (a, &x) in acc.iter_mut().zip(x) {
-            *a += c * if x.is_nan() { fill } else { x };
-        }
-    }
-}
-
-/// The body of the checked kernels: `add(acc[i], x[i])` for each row, and whether no value
-/// lies outside the range. Branch-free (the flag is an OR over the block), so it vectorizes.
+/// `acc[i] = (acc[i] + term_0(x_0[i])) + term_1(x_1[i]) ...` for the `G` features of a group,
+/// and whether no `x_g[i]` breaks its range. Branch-free (the flag is an OR over the block), so
+/// it vectorizes: rows inside, the group's features unrolled.
 #[inline(always)]
-fn add_checked<const NAN_FINE: bool>(acc: &mut [f64], x: &[f64], range: FineRange, add: impl Fn(&mut f64, f64)) -> bool {
-    let mut broken = false;
-    for (a, &x) in acc.iter_mut().zip(x) {
-        broken |= range.breaks::<NAN_FINE>(x);
-        add(a, x);
+fn add_terms<const G: usize, const SCALED: bool, const NAN_FINE: bool>(acc: &mut [f64], xs: &[&[f64]], terms: &[Term]) -> bool {
+    let n = acc.len();
+    let xs: [&[f64]; G] = std::array::from_fn(|g| &xs[g][..n]);
+    let terms: [Term; G] = std::array::from_fn(|g| terms[g]);
+    // A flag as wide as the values (not a bool) keeps the vector's lanes: no packing.
+    let mut broken = 0u64;
+    for (i, a) in acc.iter_mut().enumerate() {
+        let mut sum = *a;
+        for (x, t) in xs.iter().zip(&terms) {
+            let x = x[i];
+            broken |= u64::from(t.range.breaks::<NAN_FINE>(x));
+            sum += t.of::<SCALED>(x);
+        }
+        *a = sum;
     }
-    !broken
+    broken == 0
+}
+
+#[inline(always)]
+fn add_group<const SCALED: bool, const NAN_FINE: bool>(acc: &mut [f64], xs: &[&[f64]], terms: &[Term]) -> bool {
+    match terms.len() {
+        1 => add_terms::<1, SCALED, NAN_FINE>(acc, xs, terms),
+        2 => add_terms::<2, SCALED, NAN_FINE>(acc, xs, terms),
+        3 => add_terms::<3, SCALED, NAN_FINE>(acc, xs, terms),
+        _ => add_terms::<GROUP, SCALED, NAN_FINE>(acc, xs, terms),
+    }
 }
 
 crate::exec::for_each_cpu! {
-    /// [`add_scaled_for_cpu`], and whether every `x[i]` is fine by `range`.
-    fn add_scaled_checked_for_cpu(acc: &mut [f64], x: &[f64], c: f64, fill: f64, mean: f64, scale: f64, range: FineRange) -> bool {
-        let add = |a: &mut f64, x: f64| {
-            let v = if x.is_nan() { fill } else { x };
-            *a += c * ((v - mean) / scale);
-        };
-        if range.nan_fine { add_checked::<true>(acc, x, range, add) } else { add_checked::<false>(acc, x, range, add) }
-    }
-}
-
-crate::exec::for_each_cpu! {
-    /// [`add_imputed_for_cpu`], and whether every `x[i]` is fine by `range`.
-    fn add_imputed_checked_for_cpu(acc: &mut [f64], x: &[f64], c: f64, fill: f64, range: FineRange) -> bool {
-        let add = |a: &mut f64, x: f64| *a += c * if x.is_nan() { fill } else { x };
-        if range.nan_fine { add_checked::<true>(acc, x, range, add) } else { add_checked::<false>(acc, x, range, add) }
+    /// [`add_terms`] for a group of 1 to [`GROUP`] features, all scaled or none, whose ranges
+    /// all let a null through or none.
+    fn add_group_for_cpu(acc: &mut [f64], xs: &[&[f64]], terms: &[Term], scaled: bool, nan_fine: bool) -> bool {
+        match (scaled, nan_fine) {
+            (true, true) => add_group::<true, true>(acc, xs, terms),
+            (true, false) => add_group::<true, false>(acc, xs, terms),
+            (false, true) => add_group::<false, true>(acc, xs, terms),
+            (false, false) => add_group::<false, false>(acc, xs, terms),
+        }
     }
 }
 
@@ -208,5 +244,36 @@ crate::exec::for_each_cpu! {
     /// [`Linear::finish`] for each CPU, for [`Linear::score_fused`].
     fn finish_for_cpu(model: &Linear, n: usize, out: &mut [f64]) {
         model.finish(n, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feature(input: usize, scaled: bool) -> FusedFeature {
+        FusedFeature { input, slot: input, fill: 0.0, scaled, mean: 0.0, scale: 1.0 }
+    }
+
+    /// Groups run up to four alike features; a change of scaling, of the null rule or a
+    /// feature with no interval rule ends one, and such a feature stands alone.
+    #[test]
+    fn groups_hold_up_to_four_alike_features() {
+        let scaled = [true, true, true, true, true, false, false, true, true, true];
+        let fused = Fused { features: scaled.iter().enumerate().map(|(i, &s)| feature(i, s)).collect() };
+        let range = |f: &FusedFeature| match f.input {
+            7 => None,
+            9 => Some(FineRange { nan_fine: false, ..FineRange::any() }),
+            _ => Some(FineRange::any()),
+        };
+        let mut lengths = Vec::new();
+        let mut j = 0;
+        while j < fused.features.len() {
+            let group = fused.group(j, range);
+            assert_eq!(group[0].input, j);
+            lengths.push(group.len());
+            j += group.len();
+        }
+        assert_eq!(lengths, [4, 1, 2, 1, 1, 1]);
     }
 }

@@ -254,3 +254,68 @@ fn fused_linear_pipeline_matches_the_arithmetic() {
         .collect();
     assert_values(r.output(0), &want);
 }
+
+/// The fused pass adds up to four features per pass over the predictor: thirteen features in
+/// groups of several lengths (scaled ones, an unscaled run, one whose nulls are flagged, one
+/// whose rule is not an interval) must still sum one feature at a time in the model's order,
+/// to the step-by-step pipeline's bits, with an identity link so the raw sum shows. An
+/// infinity a rule flags in the middle of a group sends its block the general way.
+#[test]
+fn fused_groups_of_features_sum_in_the_model_order() {
+    use kiln::artifact::{ImputeStrategy, Step};
+    use kiln::schema::{DefaultValue, Policy};
+    use kiln::ScoreOptions;
+
+    let n = 10_000;
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut unit = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let names: Vec<String> = (0..13).map(|j| format!("x{j}")).collect();
+    // Magnitudes from 1e-3 to 1e3, so that adding in another order changes low bits.
+    let mut data: Vec<Vec<f64>> = (0..13)
+        .map(|j| (0..n).map(|_| if unit() < 0.02 { f64::NAN } else { (unit() - 0.4) * 10f64.powi(j % 7 - 3) }).collect())
+        .collect();
+    data[2][4100] = f64::INFINITY; // second block, in the first group's third feature
+    data[9][9000] = f64::NAN; // third block: x9 flags its nulls
+    data[11][100] = 99.0; // first block: x11's out-of-range values are clamped (no interval rule)
+    let mut columns: Vec<Column> = names.iter().map(|c| Column::new(c, ColumnType::Float64)).collect();
+    columns[2].policy.non_finite = Policy::Flag;
+    columns[9].policy.null = Some(Policy::Flag);
+    columns[11] = Column::new("x11", ColumnType::Float64).with_range(-50.0, 50.0);
+    columns[11].policy.out_of_range = Policy::Default;
+    columns[11].default = Some(DefaultValue::Number(0.5));
+    let mut pipeline = Vec::new();
+    for (j, c) in names.iter().enumerate() {
+        if j != 9 {
+            pipeline.push(Step::Impute { column: c.clone(), value: 0.1 * j as f64 - 0.3, strategy: ImputeStrategy::Mean, output: None });
+        }
+        // x5..x7 and x9 unscaled: groups [x0..x3] [x4] [x5..x7] [x8] [x9] [x10] [x11] [x12].
+        if !(5..=7).contains(&j) && j != 9 {
+            pipeline.push(Step::StandardScale { column: c.clone(), mean: 0.01 * j as f64, scale: 0.3 + 0.17 * j as f64, output: None });
+        }
+    }
+    let coef: Vec<f64> = (0..13).map(|j| (j as f64 * 0.731).sin() * 3.0).collect();
+    let features: Vec<&str> = names.iter().map(String::as_str).collect();
+    let model = linear(&features, vec![coef], vec![0.25], Link::Identity);
+    let fused = scorer(content(columns.clone(), pipeline.clone(), model.clone()));
+    let mut stepwise_pipeline = pipeline;
+    stepwise_pipeline.push(Step::Clip { column: "x0".into(), min: None, max: None, output: Some("x0_clipped".into()) });
+    let stepwise = scorer(content(columns, stepwise_pipeline, model));
+    let data = batch(names.iter().zip(data).map(|(c, xs)| (c.as_str(), arr(Float64Array::from(xs)))).collect());
+    for threads in [1, 2] {
+        let opts = ScoreOptions { n_threads: threads };
+        let (got, want) = (fused.score(&data, &opts).unwrap(), stepwise.score(&data, &opts).unwrap());
+        assert_eq!(got.status, want.status, "{threads} threads");
+        let bits = |s: &kiln::Scores| s.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert!(bits(&got) == bits(&want), "{threads} threads: scores differ");
+        assert_eq!((statuses(&got)[4100], fused.reason_source(got.reason[4100])), ("non_finite", Some("x2")));
+        assert_eq!((statuses(&got)[9000], fused.reason_source(got.reason[9000])), ("null", Some("x9")));
+        assert_eq!(got.report.defaults_applied.get("x11"), Some(&1));
+        let scored = statuses(&got).iter().filter(|&&s| s == "ok").count();
+        assert!(scored > n - 400, "x9's nulls (no impute) flag about 2% of rows, {scored} scored");
+    }
+}
