@@ -695,16 +695,19 @@ impl Scorer {
                 self.plan.model.score_block(block, out);
             }
         }
-        for i in 0..len {
-            if block.status[i] == 0 && (0..k).any(|j| !out[j * len + i].is_finite()) {
-                block.status[i] = RowStatus::NoScore as i32;
-                block.reason[i] = -1;
+        // A row whose scores are not all finite gets no score. Written as zips with selects,
+        // not indexed branches, so each pass vectorizes.
+        let (status, reason) = (&mut block.status[..len], &mut block.reason[..len]);
+        for src in out.chunks_exact(len) {
+            for ((s, r), v) in status.iter_mut().zip(reason.iter_mut()).zip(src) {
+                let none = *s == 0 && !v.is_finite();
+                *s = if none { RowStatus::NoScore as i32 } else { *s };
+                *r = if none { -1 } else { *r };
             }
         }
-        for (j, dst) in job.outs.into_iter().enumerate() {
-            let src = &out[j * len..(j + 1) * len];
-            for i in 0..len {
-                dst[i] = if block.status[i] == 0 { src[i] } else { f64::NAN };
+        for (src, dst) in out.chunks_exact(len).zip(job.outs) {
+            for ((d, &v), &s) in dst.iter_mut().zip(src).zip(&*status) {
+                *d = if s == 0 { v } else { f64::NAN };
             }
         }
         job.status.copy_from_slice(&block.status[..len]);
