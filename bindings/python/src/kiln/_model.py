@@ -348,23 +348,26 @@ class Model:
         """Per row: "" when scored, else "<row status name>: <source>"."""
         n = len(status)
         flagged = np.flatnonzero(status)
+        # An object array filled in place: np.full(n, "", dtype=object), or a gather of every
+        # row, takes 3-4x as long (10 ms against 2.7 ms for 1M rows), as much as scoring a
+        # linear model's batch.
+        out = np.empty(n, dtype=object)
+        out.fill("")
         if flagged.size == 0:
-            return np.full(n, "", dtype=object)
+            return out
         if n <= C._SMALL:
-            return np.array(
-                ["" if s == 0 else self._reason_name(handle, s, r) for s, r in zip(status.tolist(), reason.tolist())],
-                dtype=object,
-            )
+            for i in flagged.tolist():
+                out[i] = self._reason_name(handle, int(status[i]), int(reason[i]))
+            return out
         keys = status[flagged].astype(np.int64) << 32 | (reason[flagged].astype(np.int64) & 0xFFFFFFFF)
         unique, inverse = np.unique(keys, return_inverse=True)
-        names = [""]
+        names = []
         for key in unique.tolist():
             code, rid = key >> 32, (key & 0xFFFFFFFF)
             rid = rid - (1 << 32) if rid >= 1 << 31 else rid
             names.append(self._reason_name(handle, int(code), int(rid)))
-        index = np.zeros(n, dtype=np.intp)
-        index[flagged] = inverse.reshape(-1) + 1
-        return np.array(names, dtype=object)[index]
+        out[flagged] = np.array(names, dtype=object)[inverse.reshape(-1)]
+        return out
 
     def _reason_name(self, handle: int, code: int, rid: int) -> str:
         cached = self._reason_names.get((code, rid))
