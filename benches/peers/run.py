@@ -17,9 +17,11 @@ same rows with the same thread count:
 - max abs diff of the scores against the source library's own predictions;
 - for kiln, the ratio to the best peer (throughput: kiln / best; latency: best / kiln).
 
-It also measures the memory bandwidth of the machine in the same run (a large numpy copy,
-STREAM "copy" convention: bytes read + bytes written per second), printed above the tables,
-and for the linear pipeline the input bandwidth each engine reaches (50 float64 per row).
+It also measures the memory bandwidth of the machine in the same run, at the start and again
+right after the linear pipeline: a large numpy copy (STREAM "copy" convention: bytes read +
+bytes written per second) and a large numpy sum (bytes read per second, the measure for a
+kernel that reads its input once), and prints for the linear pipeline the input bandwidth
+each engine reaches (50 float64 per row) against the read bandwidth measured after it.
 """
 
 from __future__ import annotations
@@ -194,27 +196,40 @@ def median_time(fn: Callable[[], Any], n: int = 5) -> tuple:
 
 
 def memory_bandwidth(threads: int) -> Dict[str, float]:
-    """Copy bandwidth, STREAM convention (2 x bytes / s): one thread, and `threads` threads
-    each copying its share (numpy releases the GIL while copying)."""
+    """Copy bandwidth, STREAM convention (2 x bytes / s), and read bandwidth (a sum: bytes read
+    / s, the measure for a kernel that reads its input once and writes little): one thread,
+    and `threads` threads each taking its share (numpy releases the GIL for both)."""
     size = 512 * 1024 * 1024
     src = np.ones(size // 8)
     dst = np.empty_like(src)
     np.copyto(dst, src)
 
-    def copy_parts(k: int) -> None:
+    def in_parts(k: int, work: Callable[[int, int], Any]) -> None:
         bounds = np.linspace(0, src.size, k + 1).astype(int)
-        parts = [(bounds[i], bounds[i + 1]) for i in range(k)]
         if k == 1:
-            np.copyto(dst, src)
+            work(0, src.size)
             return
         with ThreadPoolExecutor(k) as pool:
-            list(pool.map(lambda p: np.copyto(dst[p[0] : p[1]], src[p[0] : p[1]]), parts))
+            list(pool.map(lambda i: work(bounds[i], bounds[i + 1]), range(k)))
+
+    def copy(a: int, b: int) -> None:
+        np.copyto(dst[a:b], src[a:b])
+
+    def read(a: int, b: int) -> None:
+        src[a:b].sum()
 
     out = {}
-    for k in sorted({1, threads}):
-        best = min(median_time(lambda: copy_parts(k), 1)[0] for _ in range(5))
-        out[f"copy_gb_s_{k}t"] = 2 * size / best / 1e9
+    for name, work, factor in (("copy", copy, 2), ("read", read, 1)):
+        for k in sorted({1, threads}):
+            best = min(median_time(lambda: in_parts(k, work), 1)[0] for _ in range(5))
+            out[f"{name}_gb_s_{k}t"] = factor * size / best / 1e9
     return out
+
+
+def print_bandwidth(bw: Dict[str, float], when: str) -> None:
+    for name, what in (("copy", "numpy copy, read+write"), ("read", "numpy sum, read")):
+        figures = ", ".join(f"{v:.1f} GB/s ({k.split('_')[-1]})" for k, v in bw.items() if k.startswith(name))
+        print(f"memory bandwidth {when} ({what}): {figures}")
 
 
 def max_abs_diff(a: np.ndarray, ref: np.ndarray) -> float:
@@ -742,7 +757,10 @@ def print_table(result: Dict[str, Any], n_rows: int) -> None:
         if "convert_s" in x:
             bits.append(f"conversion {fmt_time(x['convert_s'])}")
         if result["model"] == "linear" and e["rows_per_s"]:
-            bits.append(f"input read at {e['rows_per_s'] * N_FEATURES * 8 / 1e9:.2f} GB/s")
+            gb_s = e["rows_per_s"] * N_FEATURES * 8 / 1e9
+            read = result.get("memory_bandwidth", {}).get(f"read_gb_s_{ARGS.threads}t")
+            of_read = f" ({gb_s / read * 100:.0f}% of the read bandwidth measured after it, {read:.1f} GB/s)" if read else ""
+            bits.append(f"input read at {gb_s:.2f} GB/s{of_read}")
         if e["note"]:
             bits.append(e["note"])
         if bits:
@@ -769,7 +787,7 @@ def main() -> None:
     print(f"kiln peers: {ARGS.rows:,} rows, {ARGS.threads} threads, {os.cpu_count()} cores, {platform.machine()}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     bw = memory_bandwidth(ARGS.threads)
-    print("memory bandwidth (numpy copy, read+write): " + ", ".join(f"{v:.1f} GB/s ({k.split('_')[-1]})" for k, v in bw.items()))
+    print_bandwidth(bw, "at the start")
 
     Xtr, ytr = customer_table(ARGS.train_rows, DATA_SEED)
     X, _ = customer_table(ARGS.rows, DATA_SEED + 100)
@@ -781,6 +799,11 @@ def main() -> None:
     results = []
     for kind in ARGS.models:
         result = run_model(kind, Xtr, ytr, X, names, work, cache)
+        if kind == "linear":
+            # Measured again right after, as the host's bandwidth moves within a run: the
+            # linear pipeline's input rate is read against this figure.
+            result["memory_bandwidth"] = memory_bandwidth(ARGS.threads)
+            print_bandwidth(result["memory_bandwidth"], "after the linear pipeline")
         add_ratios(result)
         results.append(result)
     print(f"\nAll figures: {ARGS.rows:,} rows, {ARGS.threads} threads; rows/s best of up to {ARGS.repeat} runs; "
