@@ -695,8 +695,8 @@ impl Scorer {
                 self.plan.model.score_block(block, out);
             }
         }
-        // A row whose scores are not all finite gets no score. Written as zips with selects,
-        // not indexed branches, so each pass vectorizes.
+        // A row whose scores are not all finite gets no score. Written as zips with selects:
+        // no bounds check and no branch per row.
         let (status, reason) = (&mut block.status[..len], &mut block.reason[..len]);
         for src in out.chunks_exact(len) {
             for ((s, r), v) in status.iter_mut().zip(reason.iter_mut()).zip(src) {
