@@ -146,10 +146,11 @@ pub struct FusedFeature {
 /// The most features one pass over the predictor adds ([`Fused::group`]). Each pass reads and
 /// writes the block's predictor (32 KB at 4096 rows, as large as Zen 3's L1), so four features
 /// a pass cut that traffic to a quarter. Each feature brings six constants (coefficient, fill,
-/// mean, scale, range), so four already keep some on the stack, and more keep more. On the
-/// peers' 50-column pipeline (C driver, 1M rows, alternated, 2026-12-07): one feature a pass
-/// gave 19-26M rows/s on one thread (six rounds) and 31-45M on two (eight rounds), four
-/// 31.5-33.1M and 36-62M. Six and eight measured no better, within the host's noise.
+/// mean, scale, the range's two bounds), so four already keep some on the stack, and more keep
+/// more. On the peers' 50-column pipeline (C driver, 1M rows, alternated, 2026-12-07): one
+/// feature a pass gave 19-26M rows/s on one thread (six rounds) and 31-45M on two (eight
+/// rounds), four 31.5-33.1M and 36-62M. Six and eight measured no better, within the host's
+/// noise.
 pub const GROUP: usize = 4;
 
 impl Fused {
