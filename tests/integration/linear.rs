@@ -96,13 +96,8 @@ fn fused_linear_pipeline_gives_the_step_by_step_bits() {
     use kiln::ScoreOptions;
 
     let n = 20_000;
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let mut unit = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        (rng >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = crate::sample::Rng::new(11);
+    let mut unit = move || rng.uniform();
     let mut draw = |nan_rate: f64| -> Vec<f64> { (0..n).map(|_| if unit() < nan_rate { f64::NAN } else { unit() * 8.0 - 4.0 }).collect() };
     let a = draw(0.02);
     let b: Vec<Option<f64>> = draw(0.03).into_iter().map(|x| (!x.is_nan()).then_some(x)).collect();
@@ -267,13 +262,8 @@ fn fused_groups_of_features_sum_in_the_model_order() {
     use kiln::ScoreOptions;
 
     let n = 10_000;
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
-    let mut unit = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        (rng >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = crate::sample::Rng::new(13);
+    let mut unit = move || rng.uniform();
     let names: Vec<String> = (0..13).map(|j| format!("x{j}")).collect();
     // Magnitudes from 1e-3 to 1e3, so that adding in another order changes low bits.
     let mut data: Vec<Vec<f64>> = (0..13)
