@@ -135,15 +135,23 @@ impl Artifact {
 
     /// Parse and validate an artifact from bytes. `expect_fingerprint`, when given, must match.
     pub fn from_bytes(bytes: &[u8], expect_fingerprint: Option<&str>) -> Result<Self> {
-        Self::from_bytes_then(bytes, expect_fingerprint, |_| Ok(())).map(|(artifact, ())| artifact)
+        Self::from_bytes_then(bytes, expect_fingerprint, |_| Ok(()), |_| ()).map(|(artifact, (), ())| artifact)
     }
 
     /// [`Artifact::from_bytes`], and `then` run on the validated content (e.g. preparing it to
-    /// score). For a large artifact, validation and `then` run on a second thread while the
-    /// calling thread computes the fingerprint: it re-encodes the whole content, about as long
-    /// as parsing it. Errors keep their order: a
-    /// fingerprint that does not match, then the pin, then validation, then `then`'s own.
-    pub fn from_bytes_then<R: Send>(bytes: &[u8], expect_fingerprint: Option<&str>, then: impl FnOnce(&Content) -> Result<R> + Send) -> Result<(Self, R)> {
+    /// score), and `beside` on the content as parsed, whether it validates or not (work that
+    /// cannot fail and whose result is dropped with any error, e.g. packing a copy to keep).
+    /// For a large artifact, validation and `then` run on a second thread while the calling
+    /// thread computes the fingerprint (hashing the file, or re-encoding the content where the
+    /// file is not in the canonical form) and then runs `beside`: the two threads' shares were
+    /// about even for the peers' three tree models. Errors keep their order: a fingerprint that
+    /// does not match, then the pin, then validation, then `then`'s own.
+    pub fn from_bytes_then<R: Send, S>(
+        bytes: &[u8],
+        expect_fingerprint: Option<&str>,
+        then: impl FnOnce(&Content) -> Result<R> + Send,
+        beside: impl FnOnce(&Content) -> S,
+    ) -> Result<(Self, R, S)> {
         // Straight from bytes into the typed content: most of a large model's load time was the
         // intermediate `Value`. Any failure re-runs the step-by-step parse below, so that a bad
         // file gets the same error (and the same precedence of errors) either way.
@@ -167,7 +175,7 @@ impl Artifact {
         let (stored, version, created_at) = (envelope.fingerprint.as_deref(), envelope.format_version.as_str(), envelope.created_at.as_deref());
         let fingerprint_now = || fingerprint_as_written(bytes, stored, version, created_at).map_or_else(|| fingerprint_of(&content, bytes.len()), Ok);
         let checked_then = || validate::validate(&content).and_then(|()| then(&content));
-        let (fingerprint, checked) = if bytes.len() >= FINGERPRINT_THREAD_FROM_BYTES {
+        let (fingerprint, checked, beside) = if bytes.len() >= FINGERPRINT_THREAD_FROM_BYTES {
             // The hashing stays on the calling thread: its encoding is as large as the file and
             // is dropped at once. Made on a helper thread, glibc puts it in that thread's arena,
             // whose free top it never gives back (`malloc_trim` trims only the main arena's top),
@@ -175,11 +183,12 @@ impl Artifact {
             std::thread::scope(|scope| {
                 let checking = scope.spawn(checked_then);
                 let fingerprint = fingerprint_now();
+                let beside = beside(&content);
                 let checked = checking.join().unwrap_or_else(|_| Err(Error::internal("the thread preparing the model panicked")));
-                (fingerprint, checked)
+                (fingerprint, checked, beside)
             })
         } else {
-            (fingerprint_now(), checked_then())
+            (fingerprint_now(), checked_then(), beside(&content))
         };
         let fingerprint = fingerprint?;
         if let Some(stored) = &envelope.fingerprint {
@@ -194,7 +203,7 @@ impl Artifact {
             check_pin(expected, &fingerprint)?;
         }
         let then_value = checked?;
-        Ok((Artifact { content, fingerprint, created_at: envelope.created_at }, then_value))
+        Ok((Artifact { content, fingerprint, created_at: envelope.created_at }, then_value, beside))
     }
 
     /// The envelope first, then the content: a file that is not a kiln artifact, or is of a

@@ -349,3 +349,45 @@ fn category_split_with_a_huge_category_is_refused() {
     expect_err(with_tree(|t| t["category_splits"][0]["node"] = json!(1)), KilnStatus::InvalidModel, &["node 1", "leaf"]);
     with_tree(|t| t["category_splits"][0]["categories"] = json!([0, (1u32 << 24) - 1])).expect("a large but bounded category is fine");
 }
+
+/// A file this large has its model planned on a second thread while the loading thread hashes
+/// the file and then packs the trees (`Scorer::from_bytes`): the packing reads trees that are
+/// not yet validated. A broken tree must still get validation's error, not a panic, and the
+/// valid file must load and score as the small one does.
+#[test]
+fn a_large_file_s_broken_tree_gets_validation_s_error_while_the_trees_are_packed() {
+    let mut d = doc();
+    let tree = d["content"]["model"]["trees"][0].clone();
+    d["content"]["model"]["trees"] = Value::Array(vec![tree; 5000]);
+    let load = |d: &Value| {
+        let mut d = d.clone();
+        d.as_object_mut().unwrap().remove("fingerprint");
+        let bytes = serde_json::to_vec(&d).unwrap();
+        assert!(bytes.len() > 1 << 20, "{} bytes: not large enough to be prepared on two threads", bytes.len());
+        kiln::Scorer::from_bytes(&bytes, None)
+    };
+    let scorer = load(&d).expect("the valid large file loads");
+    assert_eq!(scorer.tree_shape().map(|s| (s.n_trees, s.depth)), Some((5000, 2)));
+    type Break = (fn(&mut Value), &'static [&'static str]);
+    let breaks: [Break; 5] = [
+        (|t| t["left"][0] = json!(99), &["node 0", "left child 99"]),
+        (|t| t["right"][2] = json!(-3), &["node 2", "right child -3"]),
+        (|t| { t["left"].as_array_mut().unwrap().pop(); }, &["'left'"]),
+        (|t| { t["value"].as_array_mut().unwrap().clear(); }, &["'value'", "0 entries"]),
+        // Leaf 1 becomes a split whose left child is the root: a cycle.
+        (|t| {
+            t["feature"][1] = json!(0);
+            t["left"][1] = json!(0);
+            t["right"][1] = json!(3);
+        }, &["reached twice"]),
+    ];
+    for (k, (break_tree, words)) in breaks.iter().enumerate() {
+        let mut bad = d.clone();
+        break_tree(&mut bad["content"]["model"]["trees"][4321]);
+        let e = load(&bad).expect_err("a broken tree must not load");
+        assert_eq!(e.status(), KilnStatus::InvalidModel, "break {k}: {e}");
+        for w in words.iter().chain(&["tree 4321"]) {
+            assert!(e.message().contains(w), "break {k}: message {:?} should mention {w:?}", e.message());
+        }
+    }
+}
