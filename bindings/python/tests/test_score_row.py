@@ -42,10 +42,13 @@ def test_each_row_scores_as_in_the_batch(case: str) -> None:
         row = [as_number(by_name[name]["type"], by_name[name]["values"][i]) for name in order]
         read_only = np.array(row)
         read_only.flags.writeable = False
-        # Arrays as a host may hold them: read-only, a strided view, a reversed view.
+        # Arrays as a host may hold them: read-only, a strided view, a reversed view, a view at
+        # an odd offset into bytes (unaligned).
         strided = np.repeat(np.array(row), 2)[::2]
         reversed_view = np.array(row[::-1])[::-1]
-        for values in (row, np.array(row), tuple(None if np.isnan(v) else v for v in row), read_only, strided, reversed_view):
+        unaligned = np.frombuffer(b"\0" + np.array(row).tobytes(), dtype=np.float64, offset=1)
+        assert not unaligned.flags.aligned
+        for values in (row, np.array(row), tuple(None if np.isnan(v) else v for v in row), read_only, strided, reversed_view, unaligned):
             got = model.score_row(values)
             assert got["status"] == batch["status"][i], f"{case} row {i}"
             assert got["reason"] == batch["reason"][i], f"{case} row {i}"

@@ -229,11 +229,13 @@ class Model:
         scored) and ``reason`` ("" or e.g. ``"out_of_range: age"``). Models with string inputs
         need :meth:`score`; a wrong number of values is :class:`kiln.InvalidArgumentError`.
         """
-        row = values if type(values) is np.ndarray and values.dtype == np.float64 and values.ndim == 1 and values.flags.c_contiguous else None
+        row = values if type(values) is np.ndarray and values.dtype == np.float64 and values.ndim == 1 and values.flags.c_contiguous and values.flags.aligned else None
         if row is None:
-            # Contiguous: the library reads the row's values one after another (a strided or
-            # reversed view would hand it other numbers, or memory past the array).
-            row = np.ascontiguousarray([np.nan if v is None else v for v in values] if isinstance(values, (list, tuple)) else values, dtype=np.float64)
+            # Contiguous and aligned: the library reads the row's values one after another as
+            # doubles (a strided or reversed view would hand it other numbers, or memory past
+            # the array; an unaligned one, a view at an odd offset into bytes, it refuses).
+            row = np.asarray([np.nan if v is None else v for v in values] if isinstance(values, (list, tuple)) else values, dtype=np.float64)
+            row = np.require(row, requirements=["C", "A"])
             if row.ndim != 1:
                 raise InvalidArgumentError(f"score_row takes one row: a 1-D sequence of numbers, not shape {row.shape}")
         # The row's address: a ctypes view of a writable row of the schema's length is made
