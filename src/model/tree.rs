@@ -399,7 +399,7 @@ impl SplitValue for f64 {
 /// (`t < v` or unordered), which the step adds into the child index with one `adc`, where
 /// `!(v < t)` needs a `setbe` and an add more in each step's chain of dependent instructions
 /// (criterion, 500 x depth 8, one thread: 177-195k -> 174-212k rows/s alone, 201-244k with
-/// the block's f32 sums; see the README's measurement log). The `<` splits are `<=` against
+/// the block's f32 sums; see the measurement log in benches/HISTORY.md). The `<` splits are `<=` against
 /// the next value down: for a split at zero that is the least subnormal, so kiln, like any
 /// exact scorer, assumes the default floating-point mode (subnormals not flushed to zero).
 fn numeric_split<T: SplitValue>(t: f64, less: bool, default_left: bool) -> Option<(T, bool)> {
