@@ -49,7 +49,10 @@ pub struct KilnModel {
     output_names: Vec<CString>,
     inputs: Vec<(CString, KilnColumnType)>,
     reason_sources: Vec<CString>,
-    info_json: CString,
+    /// The description `kiln_model_info_json` gives, made on first request: schema, pipeline
+    /// and provenance as JSON are as large as the rest of a small model (22 KB of a linear
+    /// pipeline over 50 columns), and most hosts never ask.
+    info_json: std::sync::OnceLock<CString>,
     /// The reference profile's JSON, made on first request.
     reference_json: std::sync::OnceLock<Option<CString>>,
 }
@@ -79,6 +82,26 @@ impl KilnModel {
             .map_while(|i| scorer.reason_source(i))
             .map(|s| c_string(s, "reason source"))
             .collect::<Result<_>>()?;
+        Ok(KilnModel {
+            scorer,
+            fingerprint,
+            output_names,
+            inputs,
+            reason_sources,
+            info_json: std::sync::OnceLock::new(),
+            reference_json: std::sync::OnceLock::new(),
+        })
+    }
+}
+
+impl KilnModel {
+    pub(crate) fn info_json(&self) -> Result<&CString> {
+        if let Some(made) = self.info_json.get() {
+            return Ok(made);
+        }
+        let scorer = &self.scorer;
+        let artifact = scorer.artifact_without_trees();
+        let content = &artifact.content;
         let mut model = json!({
             "kind": content.model.kind_name(),
             "features": content.model.features(),
@@ -98,12 +121,12 @@ impl KilnModel {
             "outputs": content.outputs,
             "provenance": content.provenance,
         });
-        let info_json = c_string(&info.to_string(), "model info")?;
-        Ok(KilnModel { scorer, fingerprint, output_names, inputs, reason_sources, info_json, reference_json: std::sync::OnceLock::new() })
+        let made = c_string(&info.to_string(), "model info")?;
+        // A racing thread may have stored its own first: the same text, and every caller gets
+        // the one stored.
+        Ok(self.info_json.get_or_init(|| made))
     }
-}
 
-impl KilnModel {
     pub(crate) fn reference_json(&self) -> Result<Option<&CString>> {
         if self.reference_json.get().is_none() {
             let made = self.scorer.reference_profile().map(|p| c_string(&p.to_json(), "reference profile")).transpose()?;
@@ -331,7 +354,7 @@ pub unsafe extern "C" fn kiln_model_input(model: *const KilnModel, i: usize, nam
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kiln_model_info_json(model: *const KilnModel, out: *mut *const c_char) -> KilnStatus {
     // SAFETY: forwarded from this function's contract.
-    unsafe { get("kiln_model_info_json", model, out, |m| Ok(m.info_json.as_ptr())) }
+    unsafe { get("kiln_model_info_json", model, out, |m| Ok(m.info_json()?.as_ptr())) }
 }
 
 /// The schema column or pipeline step a per-row reason id (from `kiln_model_score`) names.

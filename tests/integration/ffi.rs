@@ -223,7 +223,30 @@ fn load_good_model_and_read_its_metadata() {
         assert_eq!(info["model"]["depth"], 2);
         assert_eq!(info["schema"]["columns"][2]["name"], "province");
         assert_eq!(info["created_at"], "2024-01-01T00:00:00Z");
+        let mut again = ptr::null();
+        assert_eq!(kiln_model_info_json(m.0, &mut again), OK);
+        assert_eq!(again, json, "made once, then the same string for the model's life");
     }
+    // A fresh model's description, first asked for by several threads at once: one string.
+    let fresh = trees();
+    let model = fresh.0 as usize;
+    let got: Vec<usize> = std::thread::scope(|s| {
+        let asks: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(move || {
+                    let mut p = ptr::null();
+                    // SAFETY: a live model, shared read-only; a valid out-pointer.
+                    assert_eq!(unsafe { kiln_model_info_json(model as *const KilnModel, &mut p) }, OK);
+                    p as usize
+                })
+            })
+            .collect();
+        asks.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(got.iter().all(|&p| p == got[0]), "{got:?}");
+    let info: serde_json::Value = serde_json::from_str(&cstr(got[0] as *const c_char)).unwrap();
+    assert_eq!(info["fingerprint"], pin.trim());
+    drop(fresh);
     // The pinned fingerprint loads; with or without the prefix.
     assert!(load("credit_trees.kiln", Some(pin.trim())).is_ok());
     assert!(load("credit_trees.kiln", Some(pin.trim().trim_start_matches("sha256:"))).is_ok());

@@ -81,6 +81,13 @@ def test_closed_model_raises_and_close_is_idempotent(artifact_bytes: bytes, data
         m.score(data)
     with pytest.raises(kiln.KilnError):
         m.reason_source(0)
+    # The description is read from the library on request, so a closed model has none; what
+    # was read at load (schema, outputs, fingerprint) stays.
+    with pytest.raises(kiln.ModelClosedError):
+        m.info
+    with pytest.raises(kiln.ModelClosedError):
+        m.provenance
+    assert m.fingerprint.startswith("sha256:") and m.outputs
     with kiln.load(artifact_bytes) as m2:
         pass
     with pytest.raises(kiln.KilnError):

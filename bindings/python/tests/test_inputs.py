@@ -43,6 +43,9 @@ def test_metadata(model: kiln.Model) -> None:
     }
     assert model.fingerprint.startswith("sha256:") and len(model.fingerprint) == 7 + 64
     assert model.info["fingerprint"] == model.fingerprint
+    # Each request parses afresh: a caller's edits do not reach the next one.
+    model.info["schema"].clear()
+    assert [c["name"] for c in model.info["schema"]["columns"]] == list(model.schema)
     assert model.provenance["library"] == "kiln-python-tests"
     assert model.provenance["seed"] == 7
     assert model.n_threads == 0

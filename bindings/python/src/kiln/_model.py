@@ -79,8 +79,6 @@ class Model:
         out = ctypes.c_char_p()
         N.check(N.lib.kiln_model_fingerprint(h, ctypes.byref(out)))
         self._fingerprint = N.text(out.value)
-        N.check(N.lib.kiln_model_info_json(h, ctypes.byref(out)))
-        self._info = json.loads(N.text(out.value))
         count = ctypes.c_size_t()
         N.check(N.lib.kiln_model_num_outputs(h, ctypes.byref(count)))
         outputs = []
@@ -118,13 +116,17 @@ class Model:
 
     @property
     def info(self) -> Dict[str, Any]:
-        """Everything the artifact says about itself (``kiln_model_info_json``)."""
-        return json.loads(json.dumps(self._info))
+        """Everything the artifact says about itself (``kiln_model_info_json``): made and read
+        on request, as for a small model it is larger than the rest of the loaded model."""
+        out = ctypes.c_char_p()
+        with self._use() as handle:
+            N.check(N.lib.kiln_model_info_json(handle, ctypes.byref(out)))
+            return json.loads(N.text(out.value))
 
     @property
     def provenance(self) -> Dict[str, Any]:
         """Where the artifact came from: library, version, params, data fingerprint, seed."""
-        return dict(self._info.get("provenance") or {})
+        return dict(self.info.get("provenance") or {})
 
     @property
     def n_threads(self) -> int:
