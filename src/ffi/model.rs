@@ -1,6 +1,7 @@
 //! `KilnModel`: a loaded, immutable model shared by any number of host threads.
 
 use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
 use serde_json::json;
 
@@ -52,9 +53,9 @@ pub struct KilnModel {
     /// The description `kiln_model_info_json` gives, made on first request: schema, pipeline
     /// and provenance as JSON are as large as the rest of a small model (22 KB of a linear
     /// pipeline over 50 columns), and most hosts never ask.
-    info_json: std::sync::OnceLock<CString>,
+    info_json: OnceLock<CString>,
     /// The reference profile's JSON, made on first request.
-    reference_json: std::sync::OnceLock<Option<CString>>,
+    reference_json: OnceLock<Option<CString>>,
 }
 
 impl Handle for KilnModel {
@@ -88,17 +89,26 @@ impl KilnModel {
             output_names,
             inputs,
             reason_sources,
-            info_json: std::sync::OnceLock::new(),
-            reference_json: std::sync::OnceLock::new(),
+            info_json: OnceLock::new(),
+            reference_json: OnceLock::new(),
         })
     }
 }
 
 impl KilnModel {
     pub(crate) fn info_json(&self) -> Result<&CString> {
-        if let Some(made) = self.info_json.get() {
-            return Ok(made);
-        }
+        made_once(&self.info_json, || self.describe())
+    }
+
+    pub(crate) fn reference_json(&self) -> Result<Option<&CString>> {
+        let made = made_once(&self.reference_json, || {
+            self.scorer.reference_profile().map(|p| c_string(&p.to_json(), "reference profile")).transpose()
+        })?;
+        Ok(made.as_ref())
+    }
+
+    /// The model's description as JSON text (see `kiln_model_info_json`).
+    fn describe(&self) -> Result<CString> {
         let scorer = &self.scorer;
         let artifact = scorer.artifact_without_trees();
         let content = &artifact.content;
@@ -121,20 +131,19 @@ impl KilnModel {
             "outputs": content.outputs,
             "provenance": content.provenance,
         });
-        let made = c_string(&info.to_string(), "model info")?;
-        // A racing thread may have stored its own first: the same text, and every caller gets
-        // the one stored.
-        Ok(self.info_json.get_or_init(|| made))
+        c_string(&info.to_string(), "model info")
     }
+}
 
-    pub(crate) fn reference_json(&self) -> Result<Option<&CString>> {
-        if self.reference_json.get().is_none() {
-            let made = self.scorer.reference_profile().map(|p| c_string(&p.to_json(), "reference profile")).transpose()?;
-            // A racing thread may have set it first: both made the same string.
-            let _ = self.reference_json.set(made);
-        }
-        Ok(self.reference_json.get().and_then(Option::as_ref))
+/// The value in `cell`, made by `make` on the first request. A racing first request may make
+/// its own too; every caller gets the one stored (they are the same), so a pointer handed out
+/// stays valid for the model's life.
+fn made_once<T>(cell: &OnceLock<T>, make: impl FnOnce() -> Result<T>) -> Result<&T> {
+    if let Some(made) = cell.get() {
+        return Ok(made);
     }
+    let made = make()?;
+    Ok(cell.get_or_init(|| made))
 }
 
 fn index_error(what: &str, i: usize, n: usize) -> Error {
