@@ -211,14 +211,6 @@ def memory_bandwidth(threads: int) -> Dict[str, float]:
     dst = np.empty_like(src)
     np.copyto(dst, src)
 
-    def in_parts(k: int, work: Callable[[int, int], Any]) -> None:
-        bounds = np.linspace(0, src.size, k + 1).astype(int)
-        if k == 1:
-            work(0, src.size)
-            return
-        with ThreadPoolExecutor(k) as pool:
-            list(pool.map(lambda i: work(bounds[i], bounds[i + 1]), range(k)))
-
     def copy(a: int, b: int) -> None:
         np.copyto(dst[a:b], src[a:b])
 
@@ -228,21 +220,26 @@ def memory_bandwidth(threads: int) -> Dict[str, float]:
     out = {}
     for name, work, factor in (("copy", copy, 2), ("read", read, 1)):
         for k in sorted({1, threads}):
-            best = min(median_time(lambda: in_parts(k, work), 1)[0] for _ in range(5))
-            out[f"{name}_gb_s_{k}t"] = factor * size / best / 1e9
+            out[f"{name}_gb_s_{k}t"] = factor * size / best_in_parts(k, src.size, work, 5) / 1e9
     return out
+
+
+def best_in_parts(k: int, n: int, work: Callable[[int, int], Any], tries: int) -> float:
+    """The best seconds of `tries` runs of `work` over `0..n`, cut in `k` parts run on `k`
+    threads (numpy releases the GIL for the sums and copies timed with it)."""
+    bounds = np.linspace(0, n, k + 1).astype(int)
+    best = float("inf")
+    with ThreadPoolExecutor(k) as pool:
+        for _ in range(tries):
+            t0 = time.perf_counter()
+            list(pool.map(lambda i: work(bounds[i], bounds[i + 1]), range(k)))
+            best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def read_rate(threads: int, src: np.ndarray) -> float:
     """Read bandwidth in bytes/s: the best of three sums of `src` in `threads` parts."""
-    bounds = np.linspace(0, src.size, threads + 1).astype(int)
-    best = float("inf")
-    with ThreadPoolExecutor(threads) as pool:
-        for _ in range(3):
-            t0 = time.perf_counter()
-            list(pool.map(lambda i: src[bounds[i] : bounds[i + 1]].sum(), range(threads)))
-            best = min(best, time.perf_counter() - t0)
-    return src.nbytes / best
+    return src.nbytes / best_in_parts(threads, src.size, lambda a, b: src[a:b].sum(), 3)
 
 
 def bandwidth_rounds(run: Callable[[], float], n_rows: int, rounds: int = 5) -> Dict[str, Any]:
@@ -853,7 +850,7 @@ def targets(results: List[Dict[str, Any]], mem: Dict[str, Dict[str, Optional[int
     target asks, the figure this run measured, and whether it is met."""
     rows: List[Dict[str, Any]] = []
 
-    def add(target: str, model: str, figure: str, met: Optional[bool]) -> None:
+    def add(target: str, model: str, figure: str, met: bool) -> None:
         rows.append({"target": target, "model": model, "figure": figure, "met": met})
 
     for result in results:
