@@ -1,7 +1,7 @@
 //! Trees kept packed: a loaded model's tree arrays in a lossless byte form about a third of
 //! their size, unpacked only when the artifact is written out again or read whole.
 //!
-//! A loaded [`crate::Scorer`] scores from its prepared layout (`model/tree.rs`), and needs the
+//! A loaded [`crate::Scorer`] scores from its prepared layout (`model/tree/`), and needs the
 //! artifact's own trees only to save the model, to re-seal it with a reference profile, or to
 //! show it. Kept as parsed (30 bytes a node) they were most of a loaded model's memory: more than
 //! the prepared nodes themselves. Packed, every value keeps its exact bits (NaN payloads and
