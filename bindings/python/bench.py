@@ -6,7 +6,8 @@ MODEL defaults to examples/bank/model.kiln, or the first golden case's model whe
 there. Input columns are generated from the model's schema with a fixed seed (categorical
 columns draw from the categories the artifact lists). Reports single-row latency (median and
 p99 over many calls, dict of numpy input) and 1,000,000-row throughput for dict-of-numpy,
-pandas and pyarrow inputs.
+pandas and pyarrow inputs, and the time of one call on a batch of 100 rows for each (what a
+service or a Spark pandas UDF pays per batch, beside the rows' own cost).
 """
 
 from __future__ import annotations
@@ -100,6 +101,17 @@ def main() -> None:
         model.score(data)
         best = min(timed(lambda: model.score(data), 5))
         print(f"{args.rows:,} rows ({label}): best of 5 {best * 1e3:.1f} ms, {args.rows / best / 1e6:.2f} M rows/s")
+    small = make_data(model, 100, seed=7)
+    batches: Dict[str, Any] = {"dict of numpy": small}
+    if "pandas" in inputs:
+        batches["pandas"] = pd.DataFrame(small)
+    if "pyarrow" in inputs:
+        batches["pyarrow"] = pa.table(small)
+    for label, data in batches.items():
+        for _ in range(50):
+            model.score(data)
+        per_call = sorted(timed(lambda: model.score(data), 1000))
+        print(f"100 rows ({label}): median {statistics.median(per_call) * 1e6:.0f} us a call")
     model.close()
 
 

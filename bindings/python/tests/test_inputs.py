@@ -124,6 +124,37 @@ def test_every_input_type_gives_the_same_bits(model: kiln.Model, make: Any) -> N
     assert (ref["status"] == 2).any() and (ref["status"] == 0).any()
 
 
+def test_pandas_block_columns_score_as_their_series(model: kiln.Model, monkeypatch: Any) -> None:
+    """A frame's numpy-backed columns are read from its blocks (pandas' internal
+    `DataFrame._get_column_array`), the others through their Series. Without the accessor (a
+    pandas that lacks it), every column goes through its Series. Both ways give the same bits,
+    the reference's, for numpy float, int, bool and object columns, strided ones (a frame made
+    from a 2-d array), and nullable, categorical and datetime ones."""
+    cols = local_columns(N, seed=5, with_nulls=False)
+    plain = pd.DataFrame({c["name"]: to_numpy(c) for c in cols})
+    assert plain["kids"].dtype == np.int32 and plain["member"].dtype == np.bool_
+    wide = np.stack([to_numpy(cols[0]), to_numpy(cols[1])], axis=1)  # C order: strided columns
+    strided = pd.concat([pd.DataFrame(wide, columns=["age", "income"], copy=False), plain.drop(columns=["age", "income"])], axis=1)
+    assert not strided._get_column_array(0).flags.c_contiguous
+    nullable = to_pandas(local_columns(N, seed=6))
+    categorical = to_pandas(local_columns(N, seed=7), categorical=True)
+    frames = [(plain, cols), (strided, cols), (nullable, local_columns(N, seed=6)), (categorical, local_columns(N, seed=7))]
+
+    read = []
+    original = pd.DataFrame._get_column_array
+    monkeypatch.setattr(pd.DataFrame, "_get_column_array", lambda df, i: read.append(i) or original(df, i))
+    from_blocks = [model.score(frame) for frame, _ in frames]
+    # The accessor was asked for every column of every frame, once.
+    assert len(read) == len(frames) * len(cols)
+    monkeypatch.delattr(pd.DataFrame, "_get_column_array")
+    from_series = [model.score(frame) for frame, _ in frames]
+
+    for (_, source), a, b in zip(frames, from_blocks, from_series):
+        ref = reference(model, source)
+        assert_same({c: a[c].to_numpy() for c in a.columns}, ref, model.outputs)
+        assert_same({c: b[c].to_numpy() for c in b.columns}, ref, model.outputs)
+
+
 def test_result_types_follow_the_input(model: kiln.Model) -> None:
     cols = local_columns(50, seed=2)
     d = model.score({c["name"]: to_numpy(c) for c in cols})

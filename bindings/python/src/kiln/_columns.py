@@ -298,14 +298,31 @@ def batch_from_mapping(data: Mapping[str, Any], schema: Mapping[str, str]) -> Ra
 
 def batch_from_pandas(df: Any, schema: Mapping[str, str]) -> RawBatch:
     """A pandas DataFrame through the raw door (columns by name)."""
-    if not df.columns.is_unique:
+    # The labels are read once, into a dict: on pandas 3's Arrow-backed string index, `name in
+    # df.columns` costs about a microsecond a call and `is_unique` 136 us on each new frame.
+    labels = df.columns.tolist()
+    position = {label: i for i, label in enumerate(labels)}
+    if len(position) != len(labels):
         dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
         raise InvalidArgumentError(f"the DataFrame has duplicate column names: {', '.join(dup)}")
+    # A numpy-backed column's array straight from the frame's block: `df[name]` builds a
+    # Series for it, 17 us a column on pandas 3.1, which made a 100-row frame of 50 columns
+    # take 2.4 ms to score against 0.3 ms for the same columns in a dict. `_get_column_array`
+    # is pandas' own internal accessor (pandas 1.3 to 3.x), so it is looked up, not assumed:
+    # without it, or for a column that is not a plain ndarray (categorical, nullable,
+    # datetime, string and Arrow dtypes), the column goes through its Series as before.
+    column_array = getattr(df, "_get_column_array", None)
     batch = RawBatch(len(df))
     try:
         for name in schema:
-            if name in df.columns:
-                _add_pandas_series(batch, name, df[name])
+            i = position.get(name)
+            if i is None:
+                continue
+            values = column_array(i) if column_array is not None else None
+            if type(values) is np.ndarray:
+                batch.add_numpy(name, values)
+            else:
+                _add_pandas_series(batch, name, df.iloc[:, i])
     except BaseException:
         batch.free()
         raise
