@@ -41,8 +41,8 @@ _PHYSICAL = {
 # Exact widenings for integer types the raw door has no code for.
 _WIDEN = {np.dtype(np.uint16): np.dtype(np.int32), np.dtype(np.uint32): np.dtype(np.int64)}
 
-_EMPTY_BYTES = np.zeros(1, dtype=np.uint8)
-_SMALL = 64  # rows below which per-call overhead, not per-row work, decides the fastest path  # a valid address for an empty string buffer
+_EMPTY_BYTES = np.zeros(1, dtype=np.uint8)  # a valid address for an empty string buffer
+_SMALL = 64  # rows below which per-call overhead, not per-row work, decides the fastest path
 
 
 def _optional_import(name: str) -> Any:
