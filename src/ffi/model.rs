@@ -93,9 +93,7 @@ impl KilnModel {
             reference_json: OnceLock::new(),
         })
     }
-}
 
-impl KilnModel {
     pub(crate) fn info_json(&self) -> Result<&CString> {
         made_once(&self.info_json, || self.describe())
     }
